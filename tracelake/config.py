@@ -1,0 +1,84 @@
+"""One typed settings object, read from the environment (TRACELAKE_*) or given explicitly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Bump when segment or extract changes what they produce: every document is then reprocessed.
+EXTRACTOR_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the lake lives, what it reads, and the limits it applies."""
+
+    source_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "seeds")
+    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
+    max_file_bytes: int = 20 * 1024 * 1024
+    batch_size: int = 2000
+    extractor_version: str = EXTRACTOR_VERSION
+    dbt_project_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "dbt")
+    expectations_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "expectations")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from TRACELAKE_* variables; explicit overrides (not None) win."""
+        env = os.environ
+        values: dict[str, object] = {}
+        if "TRACELAKE_SOURCE_DIR" in env:
+            values["source_dir"] = Path(env["TRACELAKE_SOURCE_DIR"])
+        if "TRACELAKE_DATA_DIR" in env:
+            values["data_dir"] = Path(env["TRACELAKE_DATA_DIR"])
+        if "TRACELAKE_MAX_FILE_BYTES" in env:
+            values["max_file_bytes"] = int(env["TRACELAKE_MAX_FILE_BYTES"])
+        if "TRACELAKE_BATCH_SIZE" in env:
+            values["batch_size"] = int(env["TRACELAKE_BATCH_SIZE"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("source_dir", "data_dir", "dbt_project_dir", "expectations_dir"):
+            if key in values:
+                values[key] = Path(values[key]).expanduser().resolve()  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def raw_documents_dir(self) -> Path:
+        return self.lake_dir / "raw" / "documents"
+
+    @property
+    def staged_dir(self) -> Path:
+        return self.lake_dir / "staged"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.lake_dir / "quarantine"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.data_dir / "build"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def marts_dir(self) -> Path:
+        return self.data_dir / "marts"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.data_dir / "prefect"
+
+    def staged_table_dir(self, table: str) -> Path:
+        """Folder of one staged table for the current extractor version."""
+        return self.staged_dir / table / f"extractor_version={self.extractor_version}"

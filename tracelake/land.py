@@ -1,0 +1,285 @@
+"""Land: files of a source folder become rows of lake/raw/documents, or are quarantined."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from tracelake.schemas import RAW_DOCUMENTS
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+HTML_START = re.compile(r"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
+# Magic numbers of the binary formats a crawler most often drops into a text folder.
+MAGIC = {
+    b"\x89PNG": "PNG image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"GIF8": "GIF image",
+    b"PK\x03\x04": "ZIP archive",
+    b"%PDF": "PDF document",
+    b"\x1f\x8b": "gzip archive",
+    b"7z\xbc\xaf": "7z archive",
+    b"Rar!": "RAR archive",
+    b"\x7fELF": "executable",
+}
+PAGE_BREAK = "\f"  # separates the records of a JSON Lines export in the landed text
+JSONL_TITLE_KEYS = ("title", "headline", "name")
+JSONL_DATE_KEYS = ("date", "published", "published_at", "published_date", "pubdate")
+JSONL_TEXT_KEYS = ("text", "body", "content", "article")
+JSONL_URL_KEYS = ("url", "link", "source_url")
+
+
+class UnreadableInput(Exception):
+    """A file whose bytes cannot become document text; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A file that was not landed, and why."""
+
+    file: str
+    reason: str
+    sha256: str | None = None
+    size_bytes: int | None = None
+
+
+@dataclass
+class LandResult:
+    """What one batch of files gave: new rows, files already landed, files quarantined."""
+
+    documents: pa.Table
+    present: list[str] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
+    quarantined_bytes: dict[str, bytes] = field(default_factory=dict)
+
+
+def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
+    """Every regular file under source (links followed, loops reported), sorted by path."""
+    found: list[Path] = []
+    problems: list[Quarantined] = []
+
+    def on_error(error: OSError) -> None:
+        problems.append(Quarantined(file=str(error.filename), reason=f"cannot list: {error}"))
+
+    if source.is_file():
+        return [source], []
+    if not source.is_dir():
+        raise FileNotFoundError(f"source folder {source} does not exist")
+    for root, dirs, files in os.walk(source, onerror=on_error, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            if path.is_symlink():
+                try:
+                    path.resolve(strict=True)
+                except (OSError, RuntimeError) as error:
+                    problems.append(
+                        Quarantined(file=relative_name(path, source), reason=f"broken link: {error}")
+                    )
+                    continue
+                if path.is_dir():
+                    continue
+            found.append(path)
+    return found, problems
+
+
+def relative_name(path: Path, source: Path) -> str:
+    """The file's path relative to the source root, in POSIX form."""
+    try:
+        return path.relative_to(source).as_posix() if source.is_dir() else path.name
+    except ValueError:
+        return path.name
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """Name the binary format of data, or None when it may be text."""
+    for magic, kind in MAGIC.items():
+        if data.startswith(magic):
+            return kind
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    head = data[:8192]
+    if b"\x00" in head:
+        return "binary data (NUL bytes)"
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if head and controls / len(head) > 0.05:
+        return "binary data (control bytes)"
+    return None
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Bytes to text: BOMs honoured, then UTF-8, then Windows-1252; raises UnreadableInput."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as error:
+            raise UnreadableInput(f"invalid UTF-16 after its byte-order mark: {error}") from error
+    kind = sniff_binary(data)
+    if kind:
+        raise UnreadableInput(f"not text: {kind}")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise UnreadableInput(
+                f"invalid UTF-8 and not Windows-1252 either: {utf8_error}"
+            ) from utf8_error
+        return text, "cp1252"
+
+
+def content_type_of(name: str, text: str) -> str:
+    """text, html or jsonl, from the file's suffix and its first characters."""
+    suffix = Path(name).suffix.lower()
+    if suffix in HTML_SUFFIXES or HTML_START.match(text[:200]):
+        return "html"
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    return "text"
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML page: title line, date line, then paragraphs."""
+    import trafilatura  # slow to import; only HTML pages need it
+
+    doc = trafilatura.bare_extraction(
+        html, include_comments=False, include_tables=False, favor_precision=True, with_metadata=True
+    )
+    if doc is None:
+        raise UnreadableInput("HTML page with no readable article text")
+    title = (getattr(doc, "title", None) or "").strip()
+    date = (getattr(doc, "date", None) or "").strip()
+    body = (getattr(doc, "text", None) or "").strip()
+    if not body:
+        raise UnreadableInput("HTML page with no readable article text")
+    head = [line for line in (title, f"Published {date}" if date else "") if line]
+    return "\n".join(head) + "\n\n" + body + "\n"
+
+
+def _first(record: dict, keys: tuple[str, ...]) -> str:
+    for key in keys:
+        value = record.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def jsonl_to_text(text: str) -> tuple[str, list[str]]:
+    """Render a JSON Lines export as pages (title, date, URL, body) split by form feeds."""
+    pages: list[str] = []
+    problems: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(f"line {number}: invalid JSON ({error.msg})")
+            continue
+        if not isinstance(record, dict):
+            problems.append(f"line {number}: not a JSON object")
+            continue
+        body = _first(record, JSONL_TEXT_KEYS)
+        if not body:
+            problems.append(f"line {number}: no text field")
+            continue
+        title = _first(record, JSONL_TITLE_KEYS) or body.split("\n", 1)[0][:200]
+        head = [title]
+        if date := _first(record, JSONL_DATE_KEYS):
+            head.append(f"Published {date}")
+        if url := _first(record, JSONL_URL_KEYS):
+            head.append(f"URL: {url}")
+        pages.append("\n".join(head) + "\n\n" + body.strip() + "\n")
+    if not pages:
+        raise UnreadableInput("JSON Lines file with no readable record: " + "; ".join(problems[:5]))
+    return f"\n{PAGE_BREAK}\n".join(pages), problems
+
+
+def to_text(name: str, data: bytes) -> tuple[str, str, str, list[str]]:
+    """(text, content_type, encoding, problems) of one file's bytes; raises UnreadableInput."""
+    if not data:
+        raise UnreadableInput("empty file")
+    raw_text, encoding = decode(data)
+    if not raw_text.strip():
+        raise UnreadableInput("file holds only whitespace")
+    kind = content_type_of(name, raw_text)
+    problems: list[str] = []
+    if kind == "html":
+        text = html_to_text(raw_text)
+    elif kind == "jsonl":
+        text, problems = jsonl_to_text(raw_text)
+    else:
+        text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, kind, encoding, problems
+
+
+def land_files(
+    paths: list[Path], source: Path, run_id: str, known: set[str], max_file_bytes: int
+) -> LandResult:
+    """Read a batch of files; new readable ones become rows, the rest are named and kept apart."""
+    rows: list[dict] = []
+    result = LandResult(documents=RAW_DOCUMENTS.empty_table())
+    landed_at = datetime.now(UTC)
+    seen_in_batch: set[str] = set()
+    for path in paths:
+        name = relative_name(path, source)
+        try:
+            size = path.stat().st_size
+            if size > max_file_bytes:
+                result.quarantined.append(
+                    Quarantined(name, f"larger than the limit of {max_file_bytes} bytes", None, size)
+                )
+                continue
+            data = path.read_bytes()
+        except OSError as error:
+            result.quarantined.append(Quarantined(name, f"cannot read: {error.strerror or error}"))
+            continue
+        doc_id = hashlib.sha256(data).hexdigest()
+        if doc_id in known or doc_id in seen_in_batch:
+            result.present.append(name)
+            continue
+        try:
+            text, kind, encoding, problems = to_text(name, data)
+        except (UnreadableInput, UnicodeDecodeError) as error:
+            result.quarantined.append(Quarantined(name, str(error), doc_id, len(data)))
+            result.quarantined_bytes[doc_id] = data
+            continue
+        seen_in_batch.add(doc_id)
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "source_file": name,
+                "content_type": kind,
+                "encoding": encoding,
+                "size_bytes": len(data),
+                "text": text,
+                "problems": problems,
+                "landed_at": landed_at,
+                "run_id": run_id,
+            }
+        )
+    result.documents = pa.Table.from_pylist(rows, schema=RAW_DOCUMENTS)
+    return result
+
+
+def write_quarantine(folder: Path, item: Quarantined, data: bytes | None, run_id: str) -> None:
+    """Keep a quarantined file's original bytes and its reason side by side."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = item.sha256 or hashlib.sha256(item.file.encode("utf-8", "surrogateescape")).hexdigest()
+    if data is not None:
+        (folder / f"{key}.bin").write_bytes(data)
+    record = asdict(item) | {"run_id": run_id, "quarantined_at": datetime.now(UTC).isoformat()}
+    (folder / f"{key}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2))

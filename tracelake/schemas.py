@@ -1,0 +1,90 @@
+"""Arrow schemas of the lake: the contracts between land, segment, extract and dbt."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# lake/raw/documents/ingest_date=YYYY-MM-DD/part-<run_id>.parquet
+RAW_DOCUMENTS = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),  # sha256 hex of the raw bytes
+        pa.field("source_file", pa.string(), nullable=False),  # path relative to the source root
+        pa.field("content_type", pa.string(), nullable=False),  # text | html | jsonl
+        pa.field("encoding", pa.string(), nullable=False),  # how the bytes were decoded
+        pa.field("size_bytes", pa.int64(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),  # readable text; offsets point into it
+        pa.field("problems", pa.list_(pa.string())),  # non-fatal notes (bad JSON lines, ...)
+        pa.field("landed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+# lake/staged/articles/extractor_version=<v>/part-<run_id>.parquet
+ARTICLES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),  # sha256(doc_id:article_index)[:16]
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("article_index", pa.int32(), nullable=False),  # 0-based position in the document
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("body", pa.string(), nullable=False),  # article lines without furniture, "\n"-joined
+        pa.field("body_offsets", pa.list_(pa.int64()), nullable=False),  # doc offset of each line
+        pa.field("fingerprint", pa.string(), nullable=False),  # hash of the normalised body
+        pa.field("char_start", pa.int64(), nullable=False),  # span of the article in doc text
+        pa.field("char_end", pa.int64(), nullable=False),
+        pa.field("published_date", pa.date32()),
+        pa.field("language", pa.string()),  # ISO 639-1
+        pa.field("is_relevant", pa.bool_(), nullable=False),
+        pa.field("relevance_reason", pa.string(), nullable=False),
+        pa.field("crime_types", pa.list_(pa.string()), nullable=False),
+        pa.field("duplicate_of", pa.string()),  # article_id of an earlier copy, else null
+        pa.field("extractor_version", pa.string(), nullable=False),
+    ]
+)
+
+# lake/staged/statistics/extractor_version=<v>/part-<run_id>.parquet
+STATISTICS = pa.schema(
+    [
+        pa.field("statistic_id", pa.string(), nullable=False),  # sha256(article_id:char_start)[:16]
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("value", pa.float64(), nullable=False),
+        pa.field("qualifier", pa.string(), nullable=False),
+        pa.field("unit", pa.string()),
+        pa.field("currency", pa.string()),  # ISO 4217
+        pa.field("subject", pa.string()),  # the noun phrase counted
+        pa.field("evidence", pa.string(), nullable=False),  # the sentence
+        pa.field("char_start", pa.int64(), nullable=False),  # span of the figure in doc text
+        pa.field("char_end", pa.int64(), nullable=False),
+        pa.field("extractor_version", pa.string(), nullable=False),
+    ]
+)
+
+# lake/staged/entities/extractor_version=<v>/part-<run_id>.parquet
+ENTITIES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("entity_type", pa.string(), nullable=False),  # agency|country|operation|crime_type
+        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("mention", pa.string(), nullable=False),  # surface text
+        pa.field("char_start", pa.int64(), nullable=False),
+        pa.field("char_end", pa.int64(), nullable=False),
+        pa.field("extractor_version", pa.string(), nullable=False),
+    ]
+)
+
+METRICS = (
+    "arrested", "charged", "convicted", "rescued", "victims", "minors", "migrants",
+    "killed", "injured", "investigations", "raids", "checks", "accounts", "seized",
+    "price", "amount", "count",
+)  # fmt: skip
+QUALIFIERS = ("exact", "approx", "at_least", "more_than", "at_most", "less_than")
+ENTITY_TYPES = ("agency", "country", "operation", "crime_type")
+CRIME_TYPES = (
+    "human_trafficking", "migrant_smuggling", "sexual_exploitation", "forced_labour",
+    "child_sexual_abuse", "money_laundering", "drug_trafficking", "arms_trafficking",
+    "fraud", "counterfeiting", "document_fraud", "corruption", "cybercrime",
+)  # fmt: skip
+CONTENT_TYPES = ("text", "html", "jsonl")

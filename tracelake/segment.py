@@ -1,0 +1,485 @@
+"""Segment: documents become articles (title, body, date, language, relevance), in Polars.
+
+A document is cut into lines; every line gets features from vectorised expressions (is it
+site furniture, a list of other stories' titles, a source or date marker, a title?); a running
+count of title lines numbers the articles; the kept lines of each article make its body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+import polars as pl
+
+from tracelake.schemas import ARTICLES
+
+# --- line classes -------------------------------------------------------------------------
+# One line of site furniture on its own: navigation, widgets, credits, cookie notices.
+FURNITURE_LINE = (
+    r"(?i)^(articles?|latest|news|home|menu|search|top stories|published|advertisement|"
+    r"sponsored( content)?|share( this( article| story)?)?:?|share on \w+|tweet|print|e-?mail|"
+    r"sort by.*|there are no comments yet.*|be the first to comment.*|social widget|"
+    r"skip to (main )?content|(subscribe|sign up)\b.*|follow us\b.*|"
+    r"(photo|image|picture|photograph|video|credit)s?( credit)?\s*:.*|read more:?|"
+    r"continue reading.*|(accept|reject|manage)( all)? cookies.*|.*\bcookies?\b.*\b(accept|consent|policy|settings)\b.*|"
+    r"related:\s.*|tags?:.*|filed under\b.*|categor(y|ies):.*|"
+    r"(facebook|twitter|instagram|youtube|linkedin|whatsapp|telegram|flickr|reddit)+,?)$"
+)
+# Lines written by sites that show two revisions of one article side by side.
+REVISION_HEADER = (
+    r"(?i)^(this article is from the source\b.*|you can find the current article at\b.*|"
+    r"the article has changed \d+ times?\b.*|there is an rss feed of changes.*|"
+    r"version \d+(\s+version \d+)+|\(\s*\d+ (seconds?|minutes?|hours?|days?|weeks?) later\s*\))$"
+)
+REVISION_MARKER = r"(?i)^version \d+(\s+version \d+)+$"
+# Consecutive pieces that end at a sentence end; together they cover the whole line.
+SENTENCE_PIECE = r"[^.!?…]*[.!?…]+[”\"’)]*\s*|[^.!?…]+$"
+# Where a comment section or a page footer starts: nothing after it belongs to the article.
+TAIL_START = (
+    r"(?i)^(leave a (reply|comment)|add a comment|post a comment|\d+ comments?|comments?"
+    r"( \(\d+\))?|join the conversation|what do you think\?|social widget)\s*:?$"
+)
+LIST_HEADER = (
+    r"(?i)^(related( posts| stories| articles| news| content| coverage| reading)?|"
+    r"latest( articles| news| posts| stories)?|more (stories|news|articles)( from .*)?|"
+    r"recent (posts|articles|stories)|recommended( for you| reading)?|you (may|might) also like|"
+    r"read (more|next|also)|most (read|popular|viewed)|popular (posts|stories)|trending( now)?|"
+    r"see also|in other news|à lire aussi|lire aussi|sur le même sujet|articles? similaires?)"
+    r"\s*:?$"
+)
+LIST_ITEM = r"^\s*([-–—•*·▪►]|\d{1,2}[.)])\s+\S"
+SOURCE_LINE = r"(?i)^(source|sources|via|from|credit)\s*:\s*\S"
+BYLINE = r"^(By|by|Par|par)\s+\p{Lu}[\p{L}.'’-]+(\s+(and\s+|et\s+)?\p{Lu}[\p{L}.'’-]+){0,4}\s*$"
+AGO_LINE = r"(?i)^(published\s+)?\d+\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\s*(on)?$"
+URL_LINE = r"(?i)^(url|link|source url)\s*:\s*https?://\S+$"
+PAGE_BREAK = "\f"
+
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
+    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
+    "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
+    "décembre": 12, "decembre": 12,
+}  # fmt: skip
+_MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_WEEKDAY = (
+    r"((monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|"
+    r"vendredi|samedi|dimanche),?\s+)?"
+)
+_PREFIX = r"(?i)^(published|posted|updated|date|first published|publié le|mis à jour le)?\s*:?\s*(on\s+)?"
+_TIME = r"(\s*(at|à|,|-|–)?\s*\d{1,2}[:.h]\d{2}.*)?$"
+# A line that is only a date: "13 March 2020", "December 6, 2023", "Published 2022-09-14".
+DATE_DMY = _PREFIX + _WEEKDAY + r"(?P<day>\d{1,2})(st|nd|rd|th|er)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})" + _TIME
+DATE_MDY = _PREFIX + _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME
+DATE_ISO = _PREFIX + r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?\s*$"
+# A date in a URL path: /2015/sep/09/ or /2019/03/21/.
+URL_DATE = r"(?i)/(?P<year>(19|20)\d{2})/(?P<month>\d{1,2}|" + "|".join(MONTHS) + r")/(?P<day>\d{1,2})/"
+
+# --- relevance ----------------------------------------------------------------------------
+# Words that name each crime type, English and French; counted over title and body.
+CRIME_PATTERNS = {
+    "human_trafficking": r"(?i)\b(human trafficking|trafficking in (human beings|persons)|trafficked|traffickers?\b|trafficking victims?|victims of trafficking|traite (des êtres humains|d'êtres humains|des personnes)|lover ?boy|modern slavery|esclavage moderne)",
+    "migrant_smuggling": r"(?i)\b(people[- ]smuggl\w*|migrant smuggl\w*|human smuggl\w*|smuggl\w* (of )?(migrants|people|refugees|asylum)|smugglers?\b|passeurs?\b|trafic de migrants|immigration clandestine|irregular migra\w*|illegal immigra\w*|organised immigration crime|facilitation of illegal)",
+    "sexual_exploitation": r"(?i)\b(sexual(ly)? exploit\w*|prostitut\w*|sex work\w*|sex trade|brothels?|pimp\w*|forced into (sex|prostitution)|exploitation sexuelle|proxénét\w*)",
+    "forced_labour": r"(?i)\b(forced labou?r|labou?r exploitation|debt bondage|travail forcé|exploitation par le travail|forced to work|servitude)",
+    "child_sexual_abuse": r"(?i)\b(child sexual (abuse|exploitation)|sexual (abuse|exploitation) of children|child abuse (material|images|videos)|csam|pédocriminalité|abus sexuels? sur (des )?(mineurs|enfants))",
+    "money_laundering": r"(?i)\b(money[- ]launder\w*|launder\w*|blanchiment)",
+    "drug_trafficking": r"(?i)\b(drug (trafficking|smuggling|trade)|cocaine|heroin|cannabis|narcotics?|méthamphétamine|methamphetamine|trafic de (drogue|stupéfiants))",
+    "arms_trafficking": r"(?i)\b(arms trafficking|firearms trafficking|gun[- ]running|weapons smuggling|trafic d'armes)",
+    "fraud": r"(?i)\b(fraud\w*|scam\w*|escroquer\w*|arnaque\w*|con (buyers|victims|people))",
+    "counterfeiting": r"(?i)\b(counterfeit\w*|contrefa\w*|bogus (goods|products|items))",
+    "document_fraud": r"(?i)\b(false (ids?|documents?|documentation|identity|passports?)|fake (passports?|ids?|documents?|visas?)|forged (documents?|passports?)|passport forgery|document fraud|faux papiers|sham marriages?)",
+    "corruption": r"(?i)\b(corrupt\w*|brib\w*|kickbacks?|pots-de-vin)",
+    "cybercrime": r"(?i)\b(cyber ?crime|cyber[- ]scam|scam cent(re|er)s?|hacking|ransomware|darknet|dark web|cybercriminal\w*)",
+}
+# Crime types that put an article in scope on their own.
+IN_SCOPE = ("human_trafficking", "migrant_smuggling", "sexual_exploitation", "forced_labour",
+            "child_sexual_abuse", "money_laundering", "document_fraud", "corruption")  # fmt: skip
+SUPPORTING = ("fraud", "cybercrime", "counterfeiting", "arms_trafficking", "drug_trafficking")
+# A supporting crime needs an enforcement context to be in scope (an organised fraud ring).
+ENFORCEMENT = r"(?i)\b(arrest\w*|charged|indict\w*|convicted|sentenced|raid\w*|dismantl\w*|busted|seized|network|gang|ring|organi[sz]ed crime|arrêt\w*|démantel\w*)"
+
+LANGUAGES = ("ENGLISH", "FRENCH", "SPANISH", "GERMAN", "ITALIAN", "PORTUGUESE", "DUTCH",
+             "GREEK", "ROMANIAN", "TURKISH", "POLISH", "ARABIC", "RUSSIAN")  # fmt: skip
+
+
+def _matches(pattern: str) -> pl.Expr:
+    return pl.col("stripped").str.contains(pattern)
+
+
+def _prev(expr: pl.Expr) -> pl.Expr:
+    return expr.shift(1).over("doc_id")
+
+
+def _next(expr: pl.Expr) -> pl.Expr:
+    return expr.shift(-1).over("doc_id")
+
+
+def _date_from_groups(groups: pl.Expr) -> pl.Expr:
+    month = groups.struct.field("month").str.to_lowercase().str.strip_chars(".")
+    month_number = (
+        pl.when(month.str.contains(r"^\d+$"))
+        .then(month.cast(pl.Int32, strict=False))
+        .otherwise(month.replace_strict(MONTHS, default=None, return_dtype=pl.Int32))
+    )
+    return pl.date(
+        groups.struct.field("year").cast(pl.Int32, strict=False),
+        month_number,
+        groups.struct.field("day").cast(pl.Int32, strict=False),
+    )
+
+
+def date_in_line(column: str = "stripped") -> pl.Expr:
+    """The date a line consists of, or null."""
+    text = pl.col(column)
+    return pl.coalesce(
+        _date_from_groups(text.str.extract_groups(DATE_DMY)),
+        _date_from_groups(text.str.extract_groups(DATE_MDY)),
+        _date_from_groups(text.str.extract_groups(DATE_ISO)),
+    )
+
+
+def date_in_url(column: str = "stripped") -> pl.Expr:
+    """The date written in a URL path inside the line, or null."""
+    return _date_from_groups(pl.col(column).str.extract_groups(URL_DATE))
+
+
+def split_lines(documents: pl.DataFrame) -> pl.DataFrame:
+    """One row per line of each document with its character offset in the document text."""
+    return (
+        documents.select("doc_id", "source_file", line=pl.col("text").str.split("\n"))
+        .explode("line")
+        .with_columns(
+            line_no=pl.int_range(pl.len()).over("doc_id"),
+            line_len=pl.col("line").str.len_chars(),
+        )
+        .with_columns(
+            line_start=((pl.col("line_len") + 1).cum_sum() - (pl.col("line_len") + 1)).over(
+                "doc_id"
+            ),
+            lead=pl.col("line_len") - pl.col("line").str.strip_chars_start().str.len_chars(),
+            stripped=pl.col("line").str.strip_chars(),
+        )
+        .with_columns(content_start=pl.col("line_start") + pl.col("lead"))
+    )
+
+
+def keep_newest_revision(lines: pl.DataFrame) -> pl.DataFrame:
+    """Where a line holds the old and the new text of one paragraph back to back, keep the new.
+
+    Applied to documents that show two revisions side by side (a "Version 0 Version 1" line).
+    """
+    text = pl.col("stripped")
+    length = text.str.len_chars()
+    # The new text starts as the old one did: cut where the line's opening recurs.
+    halves = text.str.slice(1).str.splitn(text.str.slice(0, 24), 2)
+    # Otherwise cut at the sentence end nearest the middle, if both halves share most words.
+    ends = text.str.extract_all(SENTENCE_PIECE).list.eval(pl.element().str.len_chars().cum_sum())
+    middle = ends.list.eval(
+        pl.element().sort_by((pl.element() - pl.element().max() / 2).abs()).first()
+    ).list.first()
+    words = r"\p{L}{3,}"
+    revision_docs = lines.filter(text.str.contains(REVISION_MARKER)).get_column("doc_id").unique()
+    steps = (
+        lines.with_columns(
+            _cut_repeat=halves.struct.field("field_0").str.len_chars() + 1,
+            _has_repeat=halves.struct.field("field_1").is_not_null(),
+            _middle=middle,
+        )
+        .with_columns(
+            _left=text.str.slice(0, pl.col("_middle")).str.to_lowercase().str.extract_all(words),
+            _right=text.str.slice(pl.col("_middle")).str.to_lowercase().str.extract_all(words),
+        )
+        .with_columns(
+            _shared=pl.col("_left").list.set_intersection("_right").list.len()
+            / pl.col("_left").list.set_union("_right").list.len(),
+            _repeat=pl.col("_has_repeat") & (pl.col("_cut_repeat") / length).is_between(0.3, 0.7),
+        )
+        .with_columns(
+            _join=(pl.col("_shared") >= 0.45) & (pl.col("_middle") / length).is_between(0.25, 0.75)
+        )
+        .with_columns(
+            _cut=pl.when("_repeat").then("_cut_repeat").otherwise("_middle"),
+            _doubled=pl.col("doc_id").is_in(revision_docs.implode())
+            & (length >= 40)
+            & (pl.col("_repeat") | pl.col("_join").fill_null(False)),
+        )
+    )
+    return steps.with_columns(
+        stripped=pl.when("_doubled").then(text.str.slice(pl.col("_cut"))).otherwise(text),
+        content_start=pl.when("_doubled")
+        .then(pl.col("content_start") + pl.col("_cut"))
+        .otherwise("content_start"),
+    ).drop(pl.selectors.starts_with("_"))
+
+
+def line_features() -> list[pl.Expr]:
+    """Per-line classes from the line alone."""
+    text = pl.col("stripped")
+    n_long = text.str.count_matches(r"\b\p{L}{4,}")
+    n_cap_long = text.str.count_matches(r"(^|[\s(\-])[“‘\"']?\p{Lu}[\p{L}’']{3,}")
+    return [
+        (text == "").alias("is_blank"),
+        (text == PAGE_BREAK).alias("is_page_break"),
+        (_matches(FURNITURE_LINE) | _matches(REVISION_HEADER) | _matches(AGO_LINE)).alias(
+            "is_furniture"
+        ),
+        _matches(TAIL_START).alias("is_tail_start"),
+        _matches(LIST_HEADER).alias("is_list_header"),
+        _matches(LIST_ITEM).alias("is_list_item"),
+        (
+            _matches(SOURCE_LINE)
+            | _matches(BYLINE)
+            | _matches(AGO_LINE)
+            | _matches(URL_LINE)
+            | _matches(r"(?i)^published\s*:?$")
+        ).alias("is_marker"),
+        date_in_line().alias("line_date"),
+        date_in_url().alias("url_date"),
+        text.str.count_matches(r"\S+").alias("n_words"),
+        (
+            text.str.len_chars().is_between(12, 250)
+            & text.str.contains(r"^[\p{Lu}\d“\"‘'«¿¡]")
+            & ~text.str.contains(r"[.;:,]$")
+            & ~text.str.contains(r"https?://|www\.")
+            & (text.str.count_matches(r"\S+") >= 3)
+        ).alias("title_shaped"),
+        ((n_long >= 3) & (n_cap_long >= 0.75 * n_long) & (n_long <= 20)).alias("is_title_case"),
+    ]
+
+
+def classify_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """Mark furniture, list blocks, markers and titles; number the articles of each document."""
+    lines = keep_newest_revision(lines).with_columns(line_features())
+    lines = lines.with_columns(
+        is_marker=pl.col("is_marker") | pl.col("line_date").is_not_null(),
+        breaker=~(pl.col("is_blank") | pl.col("is_list_item") | pl.col("is_list_header")),
+    ).with_columns(list_group=pl.col("breaker").cum_sum().over("doc_id"))
+    lines = lines.with_columns(
+        in_list=pl.col("is_list_header").cum_max().over("doc_id", "list_group"),
+    )
+    # Titles are judged among non-blank lines, by their neighbours.
+    content = lines.filter(~pl.col("is_blank"))
+    boundary = (
+        pl.col("is_furniture")
+        | pl.col("in_list")
+        | pl.col("is_page_break")
+        | pl.col("is_tail_start")
+    )
+    candidate = (
+        pl.col("title_shaped")
+        & ~pl.col("is_furniture")
+        & ~pl.col("is_marker")
+        & ~pl.col("in_list")
+        & ~pl.col("is_list_item")
+        & ~pl.col("is_tail_start")
+    )
+    content = content.with_columns(
+        candidate=candidate,
+        prev_boundary=_prev(boundary).fill_null(True),
+        next_marker=_next(pl.col("is_marker")).fill_null(False),
+    ).with_columns(
+        is_title=pl.col("candidate")
+        & (pl.col("prev_boundary") | pl.col("next_marker") | pl.col("is_title_case"))
+    )
+    # A title right under a title is its subtitle, unless a marker follows it.
+    content = content.with_columns(
+        is_title=pl.col("is_title")
+        & ~(_prev(pl.col("is_title")).fill_null(False) & ~pl.col("next_marker"))
+    )
+    lines = lines.join(
+        content.select("doc_id", "line_no", "is_title"), on=["doc_id", "line_no"], how="left"
+    ).with_columns(pl.col("is_title").fill_null(False))
+    # A document without any title line is one article titled by its first line.
+    has_title = pl.col("is_title").any().over("doc_id")
+    first_content = (
+        ~pl.col("is_blank") & ~pl.col("is_furniture") & ~pl.col("is_marker")
+    ).cum_sum().over("doc_id") == 1
+    lines = lines.with_columns(
+        is_title=pl.col("is_title") | (~has_title & first_content & ~pl.col("is_blank"))
+    ).with_columns(
+        article_no=pl.col("is_title").cast(pl.Int64).cum_sum().over("doc_id") - 1
+    )
+    return lines
+
+
+def article_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """Each article's lines, tagged as title, head (markers, date) or body."""
+    return (
+        lines.filter(pl.col("article_no") >= 0)
+        .with_columns(
+            title=pl.col("stripped").filter(pl.col("is_title")).first().over(
+                "doc_id", "article_no"
+            ),
+            in_tail=pl.col("is_tail_start").cum_max().over("doc_id", "article_no"),
+            nth_content=(~pl.col("is_blank")).cum_sum().over("doc_id", "article_no"),
+        )
+        .with_columns(
+            is_body=~(
+                pl.col("is_blank")
+                | pl.col("is_title")
+                | pl.col("is_furniture")
+                | pl.col("is_marker")
+                | pl.col("in_list")
+                | pl.col("is_list_header")
+                | pl.col("in_tail")
+                | pl.col("is_page_break")
+                | (pl.col("stripped") == pl.col("title"))
+            )
+        )
+    )
+
+
+def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
+    """One row per article: title, body and offsets, and the date its head or URL gives."""
+    preamble_url_date = (
+        lines.filter(pl.col("article_no") < 0)
+        .group_by("doc_id")
+        .agg(preamble_date=pl.col("url_date").drop_nulls().first())
+    )
+    tagged = article_lines(lines)
+    head_date = pl.col("line_date").filter(pl.col("nth_content") <= 6).drop_nulls().first()
+    articles = (
+        tagged.group_by("doc_id", "article_no", maintain_order=True)
+        .agg(
+            pl.col("source_file").first(),
+            pl.col("title").first(),
+            body=pl.col("stripped").filter(pl.col("is_body")),
+            body_offsets=pl.col("content_start").filter(pl.col("is_body")).cast(pl.Int64),
+            char_start=pl.col("line_start").min().cast(pl.Int64),
+            char_end=(pl.col("line_start") + pl.col("line_len")).max().cast(pl.Int64),
+            head_date=head_date,
+            url_date=pl.col("url_date").drop_nulls().first(),
+        )
+        .join(preamble_url_date, on="doc_id", how="left")
+        .with_columns(
+            published_date=pl.coalesce(
+                "head_date",
+                "url_date",
+                pl.when(pl.col("article_no") == 0).then(pl.col("preamble_date")),
+            ),
+            body=pl.col("body").list.join("\n"),
+        )
+    )
+    return articles.join(documents.select("doc_id"), on="doc_id", how="semi")
+
+
+def crime_type_counts() -> list[pl.Expr]:
+    """How often the words of each crime type occur in title and body."""
+    text = pl.concat_str("title", "body", separator="\n")
+    return [text.str.count_matches(p).alias(f"n_{name}") for name, p in CRIME_PATTERNS.items()]
+
+
+def relevance(articles: pl.DataFrame) -> pl.DataFrame:
+    """Crime types named, whether the article is in scope, and why."""
+    articles = articles.with_columns(crime_type_counts()).with_columns(
+        n_enforcement=pl.concat_str("title", "body", separator="\n").str.count_matches(
+            ENFORCEMENT
+        ),
+        n_words=pl.col("body").str.count_matches(r"\S+"),
+    )
+    # A crime type counts when its words recur, or once in a short article or in the title.
+    named = {
+        name: (pl.col(f"n_{name}") >= 2)
+        | ((pl.col(f"n_{name}") >= 1) & (pl.col("n_words") < 150))
+        | pl.col("title").str.contains(CRIME_PATTERNS[name])
+        for name in CRIME_PATTERNS
+    }
+    crime_types = pl.concat_list(
+        pl.when(named[name]).then(pl.lit(name)) for name in CRIME_PATTERNS
+    ).list.drop_nulls()
+    core = pl.any_horizontal(named[name] for name in IN_SCOPE)
+    organised = pl.any_horizontal(named[name] for name in SUPPORTING) & (
+        pl.col("n_enforcement") >= 2
+    )
+    is_relevant = core | organised
+    reason = (
+        pl.when(core)
+        .then(pl.lit("names ") + crime_types.list.join(", "))
+        .when(organised)
+        .then(pl.lit("organised crime with enforcement: ") + crime_types.list.join(", "))
+        .when(crime_types.list.len() > 0)
+        .then(pl.lit("mentions only ") + crime_types.list.join(", "))
+        .otherwise(pl.lit("names no crime in scope"))
+    )
+    return articles.with_columns(
+        crime_types=crime_types, is_relevant=is_relevant, relevance_reason=reason
+    )
+
+
+@lru_cache(maxsize=1)
+def _detector():  # noqa: ANN202
+    from lingua import Language, LanguageDetectorBuilder
+
+    return LanguageDetectorBuilder.from_languages(
+        *(getattr(Language, name) for name in LANGUAGES)
+    ).build()
+
+
+def detect_languages(texts: list[str]) -> list[str | None]:
+    """ISO 639-1 code of each text (lingua, offline, run over the whole batch at once)."""
+    if not texts:
+        return []
+    found = _detector().detect_languages_in_parallel_of(texts)
+    return [lang.iso_code_639_1.name.lower() if lang else None for lang in found]
+
+
+def fingerprint(column: str = "body") -> pl.Expr:
+    """A hash of the body's letters and digits, blind to case, spacing and punctuation."""
+    norm = pl.col(column).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", "")
+    return norm.str.slice(0, 2000).hash(seed=20240101).cast(pl.String)
+
+
+def segment(
+    documents: pl.DataFrame, extractor_version: str, known_fingerprints: dict[str, str] | None = None
+) -> pl.DataFrame:
+    """Articles of a batch of documents, in the ARTICLES schema.
+
+    known_fingerprints maps body fingerprints of articles staged earlier to their article_id,
+    so that a copy landed in a later batch is flagged as a duplicate of the first.
+    """
+    documents = documents.select("doc_id", "source_file", "text", "landed_at")
+    lines = classify_lines(split_lines(documents))
+    articles = assemble(lines, documents).filter(pl.col("body").str.len_chars() > 0)
+    articles = relevance(articles)
+    sample = pl.concat_str("title", pl.col("body").str.slice(0, 1500), separator="\n")
+    languages = detect_languages(articles.select(sample).to_series().to_list())
+    articles = articles.with_columns(
+        language=pl.Series(languages, dtype=pl.String),
+        article_id=pl.concat_str("doc_id", pl.lit(":"), "article_no")
+        .map_batches(_sha16, return_dtype=pl.String),
+        article_index=pl.col("article_no").cast(pl.Int32),
+        extractor_version=pl.lit(extractor_version),
+    ).with_columns(
+        # Short bodies (a caption, a teaser) say too little to call two articles the same.
+        fingerprint=pl.when(pl.col("body").str.len_chars() >= 200)
+        .then(fingerprint())
+        .otherwise(pl.col("article_id"))
+    )
+    articles = flag_duplicates(
+        articles.join(documents.select("doc_id", "landed_at"), on="doc_id", how="left"),
+        known_fingerprints or {},
+    )
+    return articles.select(ARTICLES.names)
+
+
+def _sha16(keys: pl.Series) -> pl.Series:
+    return pl.Series(
+        [hashlib.sha256(key.encode()).hexdigest()[:16] for key in keys], dtype=pl.String
+    )
+
+
+def flag_duplicates(articles: pl.DataFrame, known: dict[str, str]) -> pl.DataFrame:
+    """duplicate_of: the article_id of the first article with the same body fingerprint."""
+    ordered = articles.sort("landed_at", "source_file", "article_index")
+    first_in_batch = pl.col("article_id").first().over("fingerprint")
+    earlier = pl.col("fingerprint").replace_strict(known, default=None, return_dtype=pl.String)
+    return ordered.with_columns(
+        duplicate_of=pl.coalesce(
+            earlier,
+            pl.when(first_in_batch != pl.col("article_id")).then(first_in_batch),
+        )
+    )
