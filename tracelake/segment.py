@@ -222,8 +222,10 @@ def line_features() -> list[pl.Expr]:
     n_long = text.str.count_matches(r"\b\p{L}{4,}")
     n_cap_long = text.str.count_matches(r"(^|[\s(\-])[“‘\"']?\p{Lu}[\p{L}’']{3,}")
     return [
-        (text == "").alias("is_blank"),
-        (text == PAGE_BREAK).alias("is_page_break"),
+        ((text == "") & (pl.col("line").str.strip_chars(" \t\r") != PAGE_BREAK)).alias(
+            "is_blank"
+        ),
+        (pl.col("line").str.strip_chars(" \t\r") == PAGE_BREAK).alias("is_page_break"),
         (_matches(FURNITURE_LINE) | _matches(REVISION_HEADER) | _matches(AGO_LINE)).alias(
             "is_furniture"
         ),

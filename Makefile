@@ -1,0 +1,37 @@
+# tracelake: `make` runs the whole gate (lint + tests); `make run` builds data/warehouse.duckdb.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := test
+.PHONY: setup run test lint bench score clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/tracelake run
+
+lint: $(STAMP)
+	$(BIN)/ruff check tracelake flows tests
+	$(BIN)/ruff format --check tracelake flows tests
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench
+
+score: $(STAMP)
+	$(BIN)/tracelake run --source ../shared/corpus --data-dir data/dev
+	$(BIN)/python ../shared/eval/score.py --warehouse data/dev/warehouse.duckdb --gold ../shared/eval/gold/seeds.json
+
+clean:
+	rm -rf data dbt/target dbt/logs

@@ -1,0 +1,199 @@
+"""Segment: documents become the articles a reader would see."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+
+from tracelake import segment
+
+BODY_A = (
+    "Police in Valencia arrested nine members of a human trafficking network on Tuesday. "
+    "The gang forced women into prostitution and laundered the profits through shell companies."
+)
+BODY_B = (
+    "Border guards stopped a lorry carrying 31 migrants near the port. The people smugglers "
+    "behind the crossing charged each passenger thousands of euros, investigators said."
+)
+
+
+def run(*texts: str, prefix: str = "d", **known: str) -> pl.DataFrame:
+    docs = pl.DataFrame(
+        {
+            "doc_id": [f"{prefix}{i}" for i in range(len(texts))],
+            "source_file": [f"f{i}.txt" for i in range(len(texts))],
+            "text": list(texts),
+            "landed_at": [datetime(2024, 1, 1, tzinfo=UTC)] * len(texts),
+        }
+    )
+    return segment.segment(docs, "test", known or None)
+
+
+def titles(articles: pl.DataFrame) -> list[str]:
+    return articles.get_column("title").to_list()
+
+
+def test_articles_start_at_titles_with_source_lines() -> None:
+    text = (
+        f"Valencia ring dismantled\nSource: Guardia Civil\n\n{BODY_A}\n\n"
+        f"Lorry stopped at the port\nSource: Border Force\nMarch 3, 2021\n\n{BODY_B}\n"
+    )
+    articles = run(text)
+    assert titles(articles) == ["Valencia ring dismantled", "Lorry stopped at the port"]
+    assert articles.get_column("body").to_list() == [BODY_A, BODY_B]
+    assert articles.get_column("published_date").to_list() == [None, date(2021, 3, 3)]
+
+
+def test_published_block_and_furniture_are_not_body() -> None:
+    text = (
+        "Articles\nValencia ring dismantled\nPublished\n3 years agoon\n14 April 2021\n"
+        f"{BODY_A}\nShare this:\nPhoto: Guardia Civil handout\nRelated posts:\n"
+        "- An older story about something else\n- Another headline from the archive\n"
+        f"Lorry stopped at the port\n{BODY_B}\nLeave a Reply\nYour email address will not be "
+        "published.\nLatest articles\n- Yet another headline\nSocial Widget\n"
+    )
+    articles = run(text)
+    assert titles(articles) == ["Valencia ring dismantled", "Lorry stopped at the port"]
+    assert articles.get_column("body").to_list() == [BODY_A, BODY_B]
+    assert articles.get_column("published_date").to_list() == [date(2021, 4, 14), None]
+
+
+def test_relative_dates_give_no_date() -> None:
+    articles = run(f"Valencia ring dismantled\nPublished\n6 years ago\n{BODY_A}\n")
+    assert articles.get_column("published_date").to_list() == [None]
+
+
+def test_title_case_heading_starts_an_article_but_subheadings_do_not() -> None:
+    text = (
+        f"Valencia Ring Dismantled By Police\n\n{BODY_A}\n\nWhat happens next\n\n{BODY_A}\n\n"
+        f"Border Guards Stop Smuggling Lorry\n\n{BODY_B}\n"
+    )
+    articles = run(text)
+    assert titles(articles) == [
+        "Valencia Ring Dismantled By Police",
+        "Border Guards Stop Smuggling Lorry",
+    ]
+    assert articles.get_column("body").to_list()[0] == f"{BODY_A}\nWhat happens next\n{BODY_A}"
+
+
+def test_revision_page_keeps_the_newest_text_once() -> None:
+    old = "Police in Valencia arrested eight members of a trafficking network on Tuesday."
+    new = "Police in Valencia arrested nine members of a trafficking network on Tuesday."
+    same = "The gang forced women into prostitution, officers said."
+    text = (
+        "This article is from the source 'herald' and was first published or seen on .\n\n"
+        "You can find the current article at its original source at "
+        "http://example.com/world/2019/mar/21/valencia-ring\n\n"
+        "Version 0 Version 1\n"
+        "Valencia ring dismantled Valencia ring dismantled by police\n"
+        "(2 hours later)\n"
+        f"{old}{new}\n{same}{same}\n"
+    )
+    articles = run(text)
+    assert titles(articles) == ["Valencia ring dismantled by police"]
+    assert articles.get_column("body").to_list() == [f"{new}\n{same}"]
+    assert articles.get_column("published_date").to_list() == [date(2019, 3, 21)]
+
+
+def test_body_offsets_point_into_the_document() -> None:
+    text = f"Valencia ring dismantled\nSource: Guardia Civil\n\n  {BODY_A}\n\nShare this:\n"
+    row = run(text).row(0, named=True)
+    for line, offset in zip(row["body"].split("\n"), row["body_offsets"], strict=True):
+        assert text[offset : offset + len(line)] == line
+    assert text[row["char_start"] : row["char_end"]].startswith("Valencia ring dismantled")
+
+
+def test_jsonl_pages_are_articles() -> None:
+    text = (
+        f"Valencia ring dismantled\nPublished 2021-04-14\nURL: https://example.org/a\n\n{BODY_A}\n"
+        f"\n\f\nLorry stopped at the port\n\n{BODY_B}\n"
+    )
+    articles = run(text)
+    assert titles(articles) == ["Valencia ring dismantled", "Lorry stopped at the port"]
+    assert articles.get_column("published_date").to_list() == [date(2021, 4, 14), None]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("13 March 2020", date(2020, 3, 13)),
+        ("December 6, 2023", date(2023, 12, 6)),
+        ("Published 2022-09-14T08:00:00+00:00", date(2022, 9, 14)),
+        ("Tuesday, 5 July 2022", date(2022, 7, 5)),
+        ("publié le 12 mars 2021", date(2021, 3, 12)),
+        ("6 years ago", None),
+        ("The meeting on 6 December 2023 was short.", None),
+    ],
+)
+def test_date_lines(line: str, expected: date | None) -> None:
+    frame = pl.DataFrame({"stripped": [line]})
+    assert frame.select(segment.date_in_line()).item() == expected
+
+
+def test_language_is_detected_per_article() -> None:
+    french = (
+        "Démantèlement d'un réseau de passeurs\n\nLa police a arrêté sept personnes soupçonnées "
+        "d'avoir organisé le passage de migrants vers le Royaume-Uni contre de fortes sommes."
+    )
+    english = run(f"Valencia ring dismantled\nSource: Guardia Civil\n\n{BODY_A}\n")
+    assert english.get_column("language").to_list() == ["en"]
+    assert run(french).get_column("language").to_list() == ["fr"]
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "relevant", "crime_type"),
+    [
+        ("Valencia ring dismantled", BODY_A, True, "human_trafficking"),
+        ("Lorry stopped at the port", BODY_B, True, "migrant_smuggling"),
+        (
+            "Ministers meet to discuss defence spending",
+            "Defence ministers met in Brussels to discuss air defence, training and the "
+            "budget for the coming year. They agreed to meet again in the spring.",
+            False,
+            None,
+        ),
+        (
+            "Winners of the police photo competition",
+            "Thirty images were shortlisted and put to a public vote. The winning photo "
+            "shows a patrol boat at sunrise.",
+            False,
+            None,
+        ),
+    ],
+)
+def test_relevance(title: str, body: str, relevant: bool, crime_type: str | None) -> None:
+    row = run(f"{title}\nSource: Agency\n\n{body}\n").row(0, named=True)
+    assert row["is_relevant"] is relevant
+    assert row["relevance_reason"]
+    if crime_type:
+        assert crime_type in row["crime_types"]
+
+
+LONG_BODY = f"{BODY_A} {BODY_B}"
+
+
+def test_a_copy_of_an_article_is_flagged_as_duplicate() -> None:
+    first = run(f"Valencia ring dismantled\nSource: Wire\n\n{LONG_BODY}\n", prefix="a")
+    copy = run(
+        "Daily Courier\n\nValencia ring dismantled\nSource: Courier\n\n" + LONG_BODY + "\n",
+        prefix="b",
+        **{first.get_column("fingerprint").item(): first.get_column("article_id").item()},
+    )
+    assert copy.get_column("duplicate_of").to_list() == first.get_column("article_id").to_list()
+
+
+def test_short_articles_are_not_called_copies() -> None:
+    text = f"Valencia ring dismantled\nSource: Wire\n\n{BODY_A}\n"
+    articles = run(text, text)
+    assert articles.get_column("duplicate_of").to_list() == [None, None]
+
+
+def test_copies_within_one_batch_point_to_the_first() -> None:
+    text = f"Valencia ring dismantled\nSource: Wire\n\n{LONG_BODY}\n"
+    articles = run(text, text.replace("Wire", "Courier"))
+    assert articles.get_column("duplicate_of").to_list() == [
+        None,
+        articles.get_column("article_id")[0],
+    ]

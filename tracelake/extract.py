@@ -1,0 +1,525 @@
+"""Extract: articles become statistics (figures with their meaning) and entities, in Polars.
+
+Bodies are cut into sentences with their offsets in the document text. Every figure in a
+sentence (digits, number words, vague quantities, sums of money) becomes a row; the words
+after it (the noun phrase it counts) and the verbs around it give its metric.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+import polars as pl
+
+from tracelake import reference
+from tracelake.schemas import ENTITIES, STATISTICS
+
+# --- sentences ----------------------------------------------------------------------------
+# Pieces of a line that end at a sentence end; a dot between digits or letters is no end.
+# The last alternative takes whatever is left, so the pieces always cover the whole line.
+SENTENCE_PIECE = (
+    r"(?:[^.!?…]|[.!?…]+[^\s.!?…”\"’)\]])*[.!?…]+[”\"’)\]]*(?:\s+|$)|.+$"
+)
+# A piece ending in one of these was cut at an abbreviation, not at a sentence end.
+ABBREVIATION_END = (
+    r"(?i)(\b(mr|mrs|ms|dr|prof|gen|capt|col|lt|sgt|st|jr|sr|no|nos|vs|inc|ltd|co|corp|gov|"
+    r"sen|rep|dept|approx|est|fig|op|art|p|pp|m|mme|mlle)\.|\b\p{Lu}\.)\s*$"
+)
+
+# --- figures ------------------------------------------------------------------------------
+QUALIFIER_WORDS = {
+    "approx": ["nearly", "almost", "approximately", "roughly", "about", "around", "some",
+               "close to", "an estimated", "estimated", "près de", "presque", "environ",
+               "quelque", "quelques", "autour de", "approximativement"],
+    "at_least": ["at least", "no fewer than", "no less than", "a minimum of", "au moins",
+                 "pas moins de", "au minimum"],
+    "more_than": ["more than", "over", "upwards of", "in excess of", "above", "exceeding",
+                  "plus de", "plus d'", "plus d’", "over the", "well over"],
+    "at_most": ["up to", "as many as", "as much as", "at most", "no more than",
+                "a maximum of", "jusqu'à", "jusqu’à", "au plus", "au maximum"],
+    "less_than": ["less than", "fewer than", "under", "below", "moins de", "moins d'",
+                  "moins d’"],
+}  # fmt: skip
+QUALIFIER_OF = {w: q for q, words in QUALIFIER_WORDS.items() for w in words}
+_QUAL = "|".join(sorted((w.replace("'", "['’]") for w in QUALIFIER_OF), key=len, reverse=True))
+NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+    "eighty ninety hundred thousand deux trois quatre cinq six sept huit neuf dix onze douze "
+    "treize quatorze quinze seize vingt trente quarante cinquante soixante cent cents mille"
+).split()
+_WORD = "(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
+# Vague quantities, read at their lowest (ACLED's convention) with the qualifier at_least.
+VAGUE = {
+    "tens of millions": 10_000_000, "hundreds of thousands": 100_000,
+    "tens of thousands": 10_000, "dozens": 12, "scores": 20, "hundreds": 100,
+    "thousands": 1_000, "millions": 1_000_000, "tens": 10,
+    "des dizaines de millions": 10_000_000, "des centaines de milliers": 100_000,
+    "des dizaines de milliers": 10_000, "des dizaines": 10, "des centaines": 100,
+    "des milliers": 1_000, "des millions": 1_000_000, "dizaines de millions": 10_000_000,
+    "dizaines de milliers": 10_000, "centaines de milliers": 100_000, "dizaines": 10,
+    "centaines": 100, "milliers": 1_000,
+}  # fmt: skip
+# Set quantities named by a word: exact readings, but approximate by nature.
+ROUND = {"a dozen": 12, "une douzaine": 12, "une dizaine": 10, "une centaine": 100,
+         "un millier": 1_000, "a hundred": 100, "a thousand": 1_000}  # fmt: skip
+_VAGUE = "|".join(sorted([*VAGUE, *ROUND], key=len, reverse=True))
+SCALES = {"million": 1e6, "millions": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9,
+          "billions": 1e9, "bn": 1e9, "b": 1e9, "milliard": 1e9, "milliards": 1e9,
+          "thousand": 1e3, "k": 1e3}  # fmt: skip
+CURRENCIES = {
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "d'euros": "EUR", "d’euros": "EUR",
+    "$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD",
+    "de dollars": "USD", "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
+    "de livres": "GBP", "livres sterling": "GBP", "chf": "CHF", "swiss francs": "CHF",
+    "¥": "JPY", "yen": "JPY", "yuan": "CNY", "rupees": "INR", "lira": "TRY", "baht": "THB",
+}  # fmt: skip
+_CUR_PRE = r"(?P<cur_pre>US\$|\$|€|£|¥|USD|EUR|GBP|CHF)\s?"
+_CUR_POST = (
+    r"(?P<cur_post>euros?|dollars?|pounds?|USD|EUR|GBP|CHF|d['’]euros|de dollars|de livres|"
+    r"livres sterling|swiss francs|yen|yuan|rupees|lira|baht)"
+)
+_DIGITS = r"\d{1,3}(?:[,\u00a0\u202f\u2009 ]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
+FIGURE = (
+    r"(?i)(?:\b(?P<qual>" + _QUAL + r")\s+)?(?:" + _CUR_PRE + r")?"
+    r"(?P<num>\b(?:" + _VAGUE + r")\b|" + _DIGITS + r"|\b" + _WORD + r"(?:[\s-]+(?:and\s+|et\s+)?"
+    + _WORD + r")*\b)"
+    r"(?:\s?(?P<scale>million|millions|billion|billions|milliards?|bn|mn|m|k|thousand)\b)?"
+    r"(?:\s+(?:de\s+)?" + _CUR_POST + r"\b)?"
+)
+# What directly follows a number that is not a count: units of time, ages, percentages,
+# ordinals, clock times, dates.
+NOT_A_COUNT_AFTER = (
+    r"(?i)^([-\s]?(years?|yrs?|months?|weeks?|days?|hours?|minutes?|seconds?|ans?|mois|"
+    r"semaines?|jours?|heures?|year-old|-year)\b|\s?(%|per ?cent|pour ?cent)|"
+    r"(st|nd|rd|th|e|er|ème|eme)\b|[:h.]\d|\s?(am|pm)\b|[/-]\d|"
+    r"\s+(january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
+    r"novembre|décembre)\b)"
+)
+NOT_A_COUNT_BEFORE = (
+    r"(?i)(\b(aged|age|ages|âgée?s?|article|section|paragraph|chapter|no\.|number|n°|"
+    r"code|law|act|room|page|line|flight|route|tel|phone|january|february|march|april|"
+    r"may|june|july|august|september|october|november|december)\s*|[+#/-])$"
+)
+# A converted sum in brackets after another sum: "€6,000 ($6,632)".
+CONVERSION_BEFORE = r"(?i)[€$£]\s?[\d.,]+\s*(m|bn|k|million|billion)?\s*\(\s*$"
+
+# --- meaning ------------------------------------------------------------------------------
+# Words that end the noun phrase a number counts.
+NP_STOP = (
+    "of in on at from to for during with across after before by who which that were was are "
+    "is have has had and or but as into over under since while when where been being will "
+    "would could said says including such than also de du des dans à au aux qui ont sont "
+    "été et ou pour par sur avec en lors depuis dont"
+).split()
+NOUN_CLASS = {
+    "person": r"^(people|persons?|individuals?|suspects?|men|man|women|woman|members?|"
+    r"traffickers?|smugglers?|criminals?|offenders?|perpetrators?|nationals?|citizens?|"
+    r"gangsters?|pimps?|recruiters?|personnes?|hommes?|femmes?|individus|trafiquants?|"
+    r"passeurs?|membres?|ressortissants?|others|adults?|workers?|employees?|labourers?|"
+    r"laborers?|girls?women)$",
+    "victim": r"^(victims?|victimes?|survivors?)$",
+    "minor": r"^(minors?|children|child|boys?|girls?|juveniles?|teenagers?|teens?|mineurs?|"
+    r"enfants?|adolescents?|kids)$",
+    "migrant": r"^(migrants?|refugees?|asylum[- ]seekers?|seekers|exiles|réfugiés?|exilés?|"
+    r"demandeurs)$",
+    "arrested": r"^(arrests|arrestations|interpellations|detentions)$",
+    "charged": r"^(charges|indictments)$",
+    "convicted": r"^(convictions|condamnations)$",
+    "killed": r"^(deaths|bodies|fatalities|dead|morts|décès)$",
+    "investigations": r"^(investigations?|probes?|cases|inquiries|enquêtes?|procédures|"
+    r"prosecutions)$",
+    "raids": r"^(raids?|properties|premises|homes|houses|addresses|searches|perquisitions|"
+    r"brothels|buildings|apartments|flats|locations|sites|farms|factories|warehouses|"
+    r"businesses)$",
+    "checks": r"^(checks|inspections|controls|contrôles|screenings|checkpoints)$",
+    "accounts": r"^(accounts|adverts|advertisements|ads|posts|profiles|websites|listings|"
+    r"annonces|comptes|sites?web|webpages|pages)$",
+    "thing": r"^(weapons|firearms|guns|vehicles|cars|boats|phones|passports|documents|kilos|"
+    r"kilograms|kg|tonnes|tons|items|packages|cartridges|devices|computers)$",
+    "count": r"^(officers|officials|agents|police|participants|countries|nations|agencies|"
+    r"organisations|organizations|teams|investigators|staff|experts|delegates|partners|"
+    r"pays|policiers|gendarmes|enquêteurs|soldiers|troops|personnel|states|authorities|"
+    r"prosecutors|judges|ngos)$",
+}
+VERB_CLASS = {
+    "arrested": r"(?i)\b(arrest\w*|detain\w*|apprehend\w*|custody|nabbed|caught|arrêt\w*|"
+    r"interpell\w*|garde à vue)",
+    "charged": r"(?i)\b(charg(ed|ing)|indict\w*|accuse[sd]?|accusing|prosecut\w*|inculp\w*|"
+    r"mis en examen|poursuivi\w*|face charges)",
+    "convicted": r"(?i)\b(convict\w*|sentenc\w*|jailed|imprisoned|found guilty|condamn\w*)",
+    "rescued": r"(?i)\b(rescu\w*|safeguard\w*|freed|liberat\w*|saved|secour\w*|libér\w*|"
+    r"sauvé\w*|removed from)",
+    "killed": r"(?i)\b(kill\w*|died|dead|drown\w*|murder\w*|perish\w*|tués?|morts?|décéd\w*|"
+    r"lost their lives)",
+    "injured": r"(?i)\b(injur\w*|wound\w*|hurt|bless[ée]\w*)",
+    "victims": r"(?i)\b(exploit\w*|fell victim|trafficked|abused|lured|forced|enslaved|"
+    r"deceived|victim)",
+    "seized": r"(?i)\b(seiz\w*|confiscat\w*|saisi\w*|recovered)",
+}
+# After the noun, a victim is said in the passive ("were exploited"), not as a doer.
+VERB_CLASS_AFTER = VERB_CLASS | {
+    "victims": r"(?i)\b((were|was|been|being|are|fell|became)\s+(\w+\s+)?(exploit\w*|"
+    r"trafficked|abused|lured|forced|enslaved|deceived|victims?)|victimes)",
+}
+# An aside between commas ("including 236 minors,") is skipped when reading on to the verb.
+APPOSITIVE = r"^([^,]*),\s*(including|among them|of whom|dont|parmi lesquels)[^,]*,"
+PER_UNIT = (
+    r"(?i)^\W{0,3}(\([^)]*\)\s*)?(each|apiece|a head|per (person|head|passenger|migrant|"
+    r"victim|crossing|trip|journey|child|woman|girl|kilo|kg|unit|seat|place|visa)|"
+    r"a person|a piece|par personne|par tête|chacun|chacune|par passager|par migrant)\b"
+)
+PRICE_CONTEXT = (
+    r"(?i)\b(paid|pay|pays|paying|charged|charge|charging|price|fee|fees|cost|costs|sold|"
+    r"selling|bought|tarif|payé|payaient|prix|vendu\w*)\b"
+)
+# Metric of a figure from the class of the noun it counts and the verb around it.
+PERSON_VERBS = ("arrested", "charged", "convicted", "rescued", "killed", "injured", "victims")
+FIXED_CLASSES = ("minor", "arrested", "charged", "convicted", "killed", "investigations",
+                 "raids", "checks", "accounts")  # fmt: skip
+
+OPERATION = (
+    r"\b(?:Operation|Opération|operation|opération)\s+[“\"‘']?((?:\p{Lu}[\p{L}’'-]*|[IVX]+|\d+)"
+    r"(?:\s+(?:\p{Lu}[\p{L}’'-]*|[IVX]+|\d+))*)"
+)
+
+
+def sentences(articles: pl.DataFrame) -> pl.DataFrame:
+    """One row per sentence of each article body, with its offset in the document text."""
+    lines = (
+        articles.select(
+            "article_id", "doc_id", "language",
+            line=pl.col("body").str.split("\n"), line_start="body_offsets",
+        )  # fmt: skip
+        .explode("line", "line_start")
+        .filter(pl.col("line").str.len_chars() > 0)
+        .with_columns(line_no=pl.int_range(pl.len()).over("article_id"))
+    )
+    pieces = (
+        lines.with_columns(piece=pl.col("line").str.extract_all(SENTENCE_PIECE))
+        .explode("piece")
+        .with_columns(piece_len=pl.col("piece").str.len_chars())
+        .with_columns(
+            piece_start=pl.col("line_start")
+            + (pl.col("piece_len").cum_sum() - pl.col("piece_len")).over("article_id", "line_no"),
+            cut_short=pl.col("piece").str.contains(ABBREVIATION_END),
+        )
+        .with_columns(
+            sentence_no=(~pl.col("cut_short").shift(1).fill_null(False))
+            .cum_sum()
+            .over("article_id", "line_no")
+        )
+    )
+    return (
+        pieces.group_by("article_id", "doc_id", "language", "line_no", "sentence_no")
+        .agg(sentence=pl.col("piece").str.join(""), sentence_start=pl.col("piece_start").min())
+        .with_columns(
+            lead=pl.col("sentence").str.len_chars()
+            - pl.col("sentence").str.strip_chars_start().str.len_chars()
+        )
+        .with_columns(
+            sentence=pl.col("sentence").str.strip_chars(),
+            sentence_start=(pl.col("sentence_start") + pl.col("lead")).cast(pl.Int64),
+        )
+        .drop("lead")
+        .sort("article_id", "line_no", "sentence_no")
+    )
+
+
+def matches(frame: pl.DataFrame, pattern: str, text: str = "sentence") -> pl.DataFrame:
+    """One row per match of pattern in the text column, with its char offset `pos` in it."""
+    found = (
+        frame.with_columns(match=pl.col(text).str.extract_all(pattern))
+        .with_row_index("_row")
+        .explode("match")
+        .drop_nulls("match")
+        .filter(pl.col("match").str.len_chars() > 0)
+    )
+    nth = pl.int_range(pl.len()).over("_row", "match")
+    before = (
+        pl.col(text)
+        .str.split(pl.col("match"))
+        .list.head(pl.col("_nth") + 1)
+        .list.eval(pl.element().str.len_chars())
+        .list.sum()
+    )
+    return (
+        found.with_columns(_nth=nth)
+        .with_columns(pos=(before + pl.col("_nth") * pl.col("match").str.len_chars()).cast(pl.Int64))
+        .drop("_row", "_nth")
+    )
+
+
+@lru_cache(maxsize=4096)
+def _words_to_number(phrase: str, language: str) -> float | None:
+    from text_to_num import text2num
+
+    for lang in dict.fromkeys((language, "en", "fr")):
+        try:
+            return float(text2num(phrase.lower().replace("-", " "), lang))
+        except (ValueError, KeyError, IndexError):
+            continue
+    return None
+
+
+def word_values(figures: pl.DataFrame) -> pl.DataFrame:
+    """Numbers written in words, read by text2num (one call per distinct phrase and language)."""
+    phrases = (
+        figures.filter(pl.col("num").str.contains(r"^\p{L}"))
+        .select("num", "language")
+        .unique()
+        .filter(~pl.col("num").str.to_lowercase().is_in([*VAGUE, *ROUND]))
+    )
+    values = [_words_to_number(n, lang or "en") for n, lang in phrases.iter_rows()]
+    return phrases.with_columns(word_value=pl.Series(values, dtype=pl.Float64))
+
+
+def digit_value(num: pl.Expr) -> pl.Expr:
+    """The value of a digit string: "1,150", "1 500", "1.5", French "1,5"."""
+    thousands = num.str.contains(r"^\d{1,3}([,\u00a0\u202f\u2009 ]\d{3})+(\.\d+)?$")
+    return (
+        pl.when(thousands)
+        .then(num.str.replace_all(r"[,\u00a0\u202f\u2009 ]", ""))
+        .otherwise(num.str.replace(",", "."))
+        .cast(pl.Float64, strict=False)
+    )
+
+
+def parse_figures(sents: pl.DataFrame) -> pl.DataFrame:
+    """Every figure of every sentence: value, qualifier, currency, and the text around it."""
+    found = matches(sents, FIGURE)
+    groups = pl.col("match").str.extract_groups(FIGURE)
+    figures = found.with_columns(
+        qual=groups.struct.field("qual").str.to_lowercase().str.replace_all(r"\s+", " "),
+        cur_pre=groups.struct.field("cur_pre").str.to_lowercase(),
+        num=groups.struct.field("num"),
+        scale=groups.struct.field("scale").str.to_lowercase(),
+        cur_post=groups.struct.field("cur_post").str.to_lowercase(),
+        end=pl.col("pos") + pl.col("match").str.len_chars(),
+    ).with_columns(
+        after=pl.col("sentence").str.slice(pl.col("end")),
+        before=pl.col("sentence").str.slice(0, pl.col("pos")),
+    )
+    figures = figures.join(word_values(figures), on=["num", "language"], how="left")
+    num_lower = pl.col("num").str.to_lowercase()
+    vague = num_lower.replace_strict(VAGUE, default=None, return_dtype=pl.Float64)
+    round_ = num_lower.replace_strict(ROUND, default=None, return_dtype=pl.Float64)
+    scale = pl.col("scale").replace_strict(SCALES, default=1.0, return_dtype=pl.Float64)
+    currency = pl.coalesce(
+        pl.col("cur_pre").replace_strict(CURRENCIES, default=None, return_dtype=pl.String),
+        pl.col("cur_post")
+        .str.replace("’", "'")
+        .replace_strict(CURRENCIES, default=None, return_dtype=pl.String),
+    )
+    return figures.with_columns(
+        value=pl.coalesce(vague, round_, digit_value(pl.col("num")), "word_value") * scale,
+        qualifier=pl.when(vague.is_not_null())
+        .then(pl.lit("at_least"))
+        .when(round_.is_not_null() & pl.col("qual").is_null())
+        .then(pl.lit("approx"))
+        .otherwise(
+            pl.col("qual")
+            .str.replace("’", "'")
+            .replace_strict(QUALIFIER_OF, default="exact", return_dtype=pl.String)
+        ),
+        currency=currency,
+        is_year=pl.col("num").str.contains(r"^(19|20)\d{2}$")
+        & pl.col("scale").is_null()
+        & currency.is_null(),
+    )
+
+
+def noun_phrase() -> pl.Expr:
+    """Up to six words after the figure, cut at the first word that ends a noun phrase."""
+    words = (
+        pl.col("after")
+        .str.extract(r"^[\s-]*((?:[\p{L}’'-]+\s*){1,6})")
+        .str.to_lowercase()
+        .str.extract_all(r"[\p{L}’'-]+")
+    )
+    stop_at = words.list.eval(pl.element().is_in(NP_STOP))
+    cut = pl.when(stop_at.list.any()).then(stop_at.list.arg_max()).otherwise(6)
+    return words.list.head(cut)
+
+
+def noun_class() -> pl.Expr:
+    """Class of the last word of the noun phrase that has one (its head noun)."""
+    classify = pl.when(pl.element().str.contains(NOUN_CLASS["person"])).then(pl.lit("person"))
+    for name, pattern in list(NOUN_CLASS.items())[1:]:
+        classify = classify.when(pl.element().str.contains(pattern)).then(pl.lit(name))
+    return pl.col("np").list.eval(classify.otherwise(None)).list.drop_nulls().list.last()
+
+
+def metrics(figures: pl.DataFrame) -> pl.DataFrame:
+    """Metric, subject and exclusions of every figure."""
+    left_clause = pl.col("before").str.extract(r"([^,;:()]{0,60})$").fill_null("")
+    right_clause = (
+        pl.col("after")
+        .str.replace(APPOSITIVE, "$1")
+        .str.slice(0, 120)
+        .str.extract(r"^([^\d;:]*)")
+        .fill_null("")
+    )
+    figures = figures.with_columns(
+        np=noun_phrase(), left=left_clause, right=right_clause
+    ).with_columns(head=noun_class(), subject=pl.col("np").list.join(" "))
+    # Verbs: the one ending nearest before the figure, else the first after its noun phrase.
+    figures = figures.with_columns(
+        [
+            pl.col("left")
+            .str.replace(r"(?i)^.*" + "(?:" + p.removeprefix("(?i)") + ")", "")
+            .str.len_chars()
+            .alias(f"_lv_{name}")
+            for name, p in VERB_CLASS.items()
+        ]
+        + [
+            pl.when(pl.col("left").str.contains(p)).then(True).otherwise(False).alias(f"_lh_{name}")
+            for name, p in VERB_CLASS.items()
+        ]
+        + [
+            pl.col("right").str.find(p).alias(f"_rv_{name}")
+            for name, p in VERB_CLASS_AFTER.items()
+        ]
+    )
+    names = list(VERB_CLASS)
+    left_distance = pl.min_horizontal(
+        pl.when(pl.col(f"_lh_{n}")).then(pl.col(f"_lv_{n}")) for n in names
+    )
+    left_verb = pl.coalesce(
+        pl.when(pl.col(f"_lh_{n}") & (pl.col(f"_lv_{n}") == left_distance)).then(pl.lit(n))
+        for n in names
+    )
+    right_distance = pl.min_horizontal(pl.col(f"_rv_{n}") for n in names)
+    right_verb = pl.coalesce(
+        pl.when(pl.col(f"_rv_{n}") == right_distance).then(pl.lit(n)) for n in names
+    )
+    figures = figures.with_columns(
+        left_verb=pl.when(left_distance <= 25).then(left_verb), right_verb=right_verb
+    ).drop(pl.selectors.starts_with("_"))
+    verb = pl.coalesce("left_verb", "right_verb")
+    is_money = pl.col("currency").is_not_null()
+    head = pl.col("head")
+    metric = (
+        pl.when(is_money & pl.col("after").str.contains(PER_UNIT))
+        .then(pl.lit("price"))
+        .when(is_money)
+        .then(pl.lit("amount"))
+        .when(head == "minor")
+        .then(pl.lit("minors"))
+        .when(head.is_in(FIXED_CLASSES))
+        .then(head)
+        .when(head == "migrant")
+        .then(
+            pl.when(verb.is_in(["arrested", "charged", "convicted", "rescued", "killed", "injured"]))
+            .then(verb)
+            .otherwise(pl.lit("migrants"))
+        )
+        .when(head == "victim")
+        .then(
+            pl.when(verb.is_in(["rescued", "killed", "injured"]))
+            .then(verb)
+            .otherwise(pl.lit("victims"))
+        )
+        .when(head == "person")
+        .then(pl.when(verb.is_in(PERSON_VERBS)).then(verb).otherwise(pl.lit("count")))
+        .when(head == "thing")
+        .then(pl.when(verb == "seized").then(pl.lit("seized")))
+        .when(head == "count")
+        .then(pl.lit("count"))
+        .when(pl.col("np").list.len() == 0)
+        .then(pl.when(verb.is_in(PERSON_VERBS)).then(verb))
+    )
+    excluded = (
+        pl.col("after").str.contains(NOT_A_COUNT_AFTER)
+        | pl.col("before").str.contains(NOT_A_COUNT_BEFORE)
+        | (is_money & pl.col("before").str.contains(CONVERSION_BEFORE))
+        | pl.col("is_year")
+        | pl.col("value").is_null()
+    )
+    return figures.with_columns(
+        metric=pl.when(~excluded).then(metric),
+        unit=pl.when(head == "thing").then(pl.col("np").list.last()),
+    )
+
+
+def statistics(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
+    """Statistics of a batch of articles, in the STATISTICS schema."""
+    sents = sentences(articles)
+    figures = metrics(parse_figures(sents)).filter(pl.col("metric").is_not_null())
+    return figures.select(
+        statistic_id=pl.concat_str("article_id", pl.lit(":"), "sentence_start", pl.lit(":"), "pos")
+        .map_batches(_sha16, return_dtype=pl.String),
+        article_id="article_id",
+        doc_id="doc_id",
+        metric="metric",
+        value="value",
+        qualifier="qualifier",
+        unit="unit",
+        currency="currency",
+        subject=pl.when(pl.col("subject") != "").then("subject"),
+        evidence="sentence",
+        char_start=pl.col("sentence_start") + pl.col("pos"),
+        char_end=pl.col("sentence_start") + pl.col("end"),
+        extractor_version=pl.lit(extractor_version),
+    ).select(STATISTICS.names)
+
+
+def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
+    """Agencies, countries, operations and crime types named by each article."""
+    sents = sentences(articles)
+    agencies = reference.agency_aliases()
+    countries = reference.country_aliases()
+    found = []
+    for entity_type, pattern, lookup in (
+        ("agency", reference.alternation(list(agencies)), agencies),
+        ("country", reference.alternation(list(countries)), countries),
+    ):
+        hits = matches(sents, pattern).with_columns(
+            entity_type=pl.lit(entity_type),
+            mention=pl.col("match").str.strip_chars(),
+        )
+        found.append(
+            hits.with_columns(
+                entity_id=pl.col("mention").replace_strict(lookup, default=None)
+            ).drop_nulls("entity_id")
+        )
+    operations = matches(sents, OPERATION).with_columns(
+        entity_type=pl.lit("operation"),
+        mention=pl.col("match").str.strip_chars(),
+        entity_id=pl.col("match").str.extract(OPERATION, 1),
+    )
+    found.append(operations)
+    rows = pl.concat(
+        [
+            frame.select(
+                "article_id", "doc_id", "entity_type", "entity_id", "mention",
+                char_start=pl.col("sentence_start") + pl.col("pos"),
+                char_end=pl.col("sentence_start") + pl.col("pos")
+                + pl.col("match").str.len_chars(),
+            )  # fmt: skip
+            for frame in found
+        ]
+    )
+    crime_types = (
+        articles.select("article_id", "doc_id", "crime_types", "char_start", "char_end")
+        .explode("crime_types")
+        .drop_nulls("crime_types")
+        .select(
+            "article_id", "doc_id",
+            entity_type=pl.lit("crime_type"), entity_id="crime_types",
+            mention="crime_types", char_start="char_start", char_end="char_end",
+        )  # fmt: skip
+    )
+    return (
+        pl.concat([rows, crime_types])
+        .with_columns(extractor_version=pl.lit(extractor_version))
+        .select(ENTITIES.names)
+    )
+
+
+def _sha16(keys: pl.Series) -> pl.Series:
+    return pl.Series(
+        [hashlib.sha256(key.encode()).hexdigest()[:16] for key in keys], dtype=pl.String
+    )

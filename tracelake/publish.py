@@ -1,0 +1,64 @@
+"""Publish: a validated build replaces the warehouse in one atomic rename."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+
+def export_marts(warehouse: Path, folder: Path) -> list[Path]:
+    """Write every table of schema marts as Parquet, for tools that do not read DuckDB."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            path = folder / f"{table}.parquet"
+            tmp = folder / f".{table}.parquet.tmp"
+            con.execute(f"copy marts.{table} to '{tmp}' (format parquet, compression zstd)")
+            os.replace(tmp, path)
+            written.append(path)
+    return written
+
+
+def publish(build: Path, target: Path) -> Path:
+    """Move the finished build over the published warehouse (same folder, so one rename).
+
+    Readers that opened the old file keep reading it; new connections see the new build.
+    """
+    if build.parent.resolve() != target.parent.resolve():
+        staged = target.with_name(f".{target.name}.incoming")
+        os.replace(build, staged) if _same_device(build, target) else _copy(build, staged)
+        build = staged
+    with open(build, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(build, target)
+    _fsync_dir(target.parent)
+    return target
+
+
+def _same_device(a: Path, b: Path) -> bool:
+    return os.stat(a.parent).st_dev == os.stat(b.parent).st_dev
+
+
+def _copy(source: Path, dest: Path) -> None:
+    import shutil
+
+    shutil.copyfile(source, dest)
+    source.unlink()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,95 @@
+"""The run report: what a run saw, landed, quarantined, built, validated and published."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+@dataclass
+class RunReport:
+    """One run, as written to <data-dir>/runs/<run_id>.json and runs/latest.json."""
+
+    run_id: str
+    started_at: str
+    source_dir: str
+    data_dir: str
+    extractor_version: str
+    ended_at: str | None = None
+    status: str = "running"  # running | succeeded | failed
+    error: str | None = None
+    documents_seen: int = 0
+    documents_landed: int = 0
+    documents_present: int = 0
+    documents_quarantined: list[dict] = field(default_factory=list)
+    document_problems: list[dict] = field(default_factory=list)
+    documents_processed: int = 0
+    articles: int = 0
+    statistics: int = 0
+    entities: int = 0
+    stages: dict[str, dict] = field(default_factory=dict)
+    validation: dict[str, dict] = field(default_factory=dict)
+    marts: dict[str, int] = field(default_factory=dict)
+    published: bool = False
+    warehouse: str | None = None
+
+    @classmethod
+    def start(cls, run_id: str, source_dir: Path, data_dir: Path, version: str) -> RunReport:
+        return cls(
+            run_id=run_id,
+            started_at=now(),
+            source_dir=str(source_dir),
+            data_dir=str(data_dir),
+            extractor_version=version,
+        )
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        self.status, self.error, self.ended_at = status, error, now()
+
+    def write(self, runs_dir: Path) -> Path:
+        """Write the report and replace runs/latest.json with it."""
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str)
+        path = runs_dir / f"{self.run_id}.json"
+        for target in (path, runs_dir / "latest.json"):
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
+        return path
+
+    def summary(self) -> str:
+        """A few lines for the terminal."""
+        lines = [
+            f"run {self.run_id}: {self.status}" + (f" ({self.error})" if self.error else ""),
+            f"  documents  seen {self.documents_seen}, landed {self.documents_landed}, "
+            f"already present {self.documents_present}, "
+            f"quarantined {len(self.documents_quarantined)}",
+            f"  processed  {self.documents_processed} documents -> lake holds {self.articles} "
+            f"articles, {self.statistics} statistics, {self.entities} entities",
+        ]
+        for item in self.documents_quarantined:
+            lines.append(f"  quarantined {item['file']!r}: {item['reason']}")
+        for layer, outcome in self.validation.items():
+            failed = outcome.get("failures", [])
+            lines.append(
+                f"  validation {layer}: {'passed' if outcome.get('success') else 'FAILED'}"
+                + (f" ({len(failed)} expectation(s) not met)" if failed else "")
+            )
+        if self.marts:
+            lines.append("  marts      " + ", ".join(f"{k}={v}" for k, v in self.marts.items()))
+        lines.append(
+            f"  published  {self.warehouse}" if self.published else "  published  nothing"
+        )
+        return "\n".join(lines)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def to_dict(obj: object) -> dict:
+    """A dataclass (or a dict) as a plain dict."""
+    return obj if isinstance(obj, dict) else asdict(obj)  # type: ignore[call-overload]

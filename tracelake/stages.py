@@ -1,0 +1,189 @@
+"""The lake's stages as plain functions over batches: what each Prefect task calls.
+
+Staged tables are written one Parquet part per batch (`part-<batch_key>.parquet`, the key a
+hash of the batch's doc_ids) and a batch counts as processed only once the ledger
+(`staged/processed`) names it; parts of a batch that a crash left unrecorded are removed
+before the next run writes, so a killed run never leaves a row twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from tracelake import extract, land, lakeio, segment
+from tracelake.config import Settings
+from tracelake.schemas import ARTICLES, ENTITIES, RAW_DOCUMENTS, STATISTICS
+
+PROCESSED = pa.schema(
+    [
+        pa.field("batch_key", pa.string(), nullable=False),
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("articles", pa.int64(), nullable=False),
+        pa.field("statistics", pa.int64(), nullable=False),
+        pa.field("entities", pa.int64(), nullable=False),
+        pa.field("processed_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("extractor_version", pa.string(), nullable=False),
+    ]
+)
+STAGED_TABLES = {"articles": ARTICLES, "statistics": STATISTICS, "entities": ENTITIES}
+
+
+@dataclass
+class LandSummary:
+    """What landing a batch of files did."""
+
+    landed: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class BatchSummary:
+    """What segmenting and extracting one batch of documents gave."""
+
+    batch_key: str
+    documents: int
+    articles: int = 0
+    statistics: int = 0
+    entities: int = 0
+
+
+def batch_key(doc_ids: list[str]) -> str:
+    """A stable name for a batch of documents."""
+    return hashlib.sha256("\n".join(sorted(doc_ids)).encode()).hexdigest()[:20]
+
+
+def chunks(items: list, size: int) -> list[list]:
+    """items cut into lists of at most size."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def discover(settings: Settings) -> tuple[list[Path], list[dict]]:
+    """The source's files, and the entries that could not even be listed."""
+    paths, problems = land.discover(settings.source_dir)
+    return paths, [{"file": q.file, "reason": q.reason} for q in problems]
+
+
+def land_batch(settings: Settings, paths: list[Path], run_id: str) -> LandSummary:
+    """Land a batch of files: new documents to raw Parquet, unreadable ones to quarantine."""
+    known = lakeio.known_ids(settings.raw_documents_dir, "doc_id")
+    result = land.land_files(paths, settings.source_dir, run_id, known, settings.max_file_bytes)
+    summary = LandSummary(present=result.present)
+    for item in result.quarantined:
+        data = result.quarantined_bytes.get(item.sha256 or "")
+        land.write_quarantine(settings.quarantine_dir, item, data, run_id)
+        summary.quarantined.append({"file": item.file, "reason": item.reason})
+    if result.documents.num_rows:
+        day = datetime.now(UTC).date().isoformat()
+        key = batch_key(result.documents.column("doc_id").to_pylist())
+        path = settings.raw_documents_dir / f"ingest_date={day}" / f"part-{run_id}-{key}.parquet"
+        lakeio.write_parquet_atomic(result.documents, path, RAW_DOCUMENTS)
+        summary.landed = result.documents.column("source_file").to_pylist()
+        for name, problems in zip(
+            summary.landed, result.documents.column("problems").to_pylist(), strict=True
+        ):
+            summary.problems.extend({"file": name, "problem": p} for p in problems or [])
+    return summary
+
+
+def processed_dir(settings: Settings) -> Path:
+    return settings.staged_table_dir("processed")
+
+
+def remove_orphan_parts(settings: Settings) -> list[Path]:
+    """Delete staged parts of batches the ledger does not name (left by a killed run)."""
+    done = lakeio.known_ids(processed_dir(settings), "batch_key")
+    removed = []
+    for table in STAGED_TABLES:
+        for path in lakeio.parquet_files(settings.staged_table_dir(table)):
+            if path.stem.removeprefix("part-") not in done:
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def pending_documents(settings: Settings) -> list[str]:
+    """doc_ids landed but not yet processed by the current extractor version, oldest first."""
+    done = lakeio.known_ids(processed_dir(settings), "doc_id")
+    raw = lakeio.scan(settings.raw_documents_dir, RAW_DOCUMENTS)
+    ids = raw.select("doc_id", "landed_at").sort("landed_at", "doc_id").collect()
+    return [d for d in ids.get_column("doc_id").to_list() if d not in done]
+
+
+def _known_fingerprints(settings: Settings) -> dict[str, str]:
+    articles = lakeio.scan(settings.staged_table_dir("articles"), ARTICLES)
+    first = (
+        articles.filter(pl.col("duplicate_of").is_null())
+        .group_by("fingerprint")
+        .agg(pl.col("article_id").first())
+        .collect()
+    )
+    return dict(first.iter_rows())
+
+
+def segment_batch(settings: Settings, doc_ids: list[str]) -> BatchSummary:
+    """Segment a batch of landed documents into the staged articles part of the batch."""
+    key = batch_key(doc_ids)
+    documents = (
+        lakeio.scan(settings.raw_documents_dir, RAW_DOCUMENTS)
+        .filter(pl.col("doc_id").is_in(doc_ids))
+        .unique("doc_id", keep="first")
+        .collect()
+    )
+    articles = segment.segment(documents, settings.extractor_version, _known_fingerprints(settings))
+    path = settings.staged_table_dir("articles") / f"part-{key}.parquet"
+    lakeio.write_parquet_atomic(articles, path, ARTICLES)
+    return BatchSummary(batch_key=key, documents=len(documents), articles=len(articles))
+
+
+def extract_batch(settings: Settings, batch: BatchSummary, doc_ids: list[str]) -> BatchSummary:
+    """Extract statistics and entities of a segmented batch, then record it as processed."""
+    articles = pl.read_parquet(settings.staged_table_dir("articles") / f"part-{batch.batch_key}.parquet")
+    stats = extract.statistics(articles, settings.extractor_version)
+    ents = extract.entities(articles, settings.extractor_version)
+    for table, frame, schema in (("statistics", stats, STATISTICS), ("entities", ents, ENTITIES)):
+        path = settings.staged_table_dir(table) / f"part-{batch.batch_key}.parquet"
+        lakeio.write_parquet_atomic(frame, path, schema)
+    now = datetime.now(UTC)
+    per_doc = (
+        pl.DataFrame({"doc_id": doc_ids})
+        .join(articles.group_by("doc_id").agg(articles=pl.len()), on="doc_id", how="left")
+        .join(stats.group_by("doc_id").agg(statistics=pl.len()), on="doc_id", how="left")
+        .join(ents.group_by("doc_id").agg(entities=pl.len()), on="doc_id", how="left")
+        .fill_null(0)
+        .with_columns(
+            batch_key=pl.lit(batch.batch_key),
+            processed_at=pl.lit(now),
+            extractor_version=pl.lit(settings.extractor_version),
+        )
+    )
+    ledger = processed_dir(settings) / f"part-{batch.batch_key}.parquet"
+    lakeio.write_parquet_atomic(per_doc, ledger, PROCESSED)
+    batch.statistics, batch.entities = len(stats), len(ents)
+    return batch
+
+
+def ensure_staged_tables(settings: Settings) -> None:
+    """Give every staged table at least one (possibly empty) part, so dbt always has a source."""
+    for table, schema in STAGED_TABLES.items():
+        folder = settings.staged_table_dir(table)
+        if not lakeio.parquet_files(folder):
+            lakeio.write_parquet_atomic(schema.empty_table(), folder / "part-empty.parquet", schema)
+    if not lakeio.parquet_files(settings.raw_documents_dir):
+        empty = settings.raw_documents_dir / "ingest_date=1970-01-01" / "part-empty.parquet"
+        lakeio.write_parquet_atomic(RAW_DOCUMENTS.empty_table(), empty, RAW_DOCUMENTS)
+
+
+def staged_counts(settings: Settings) -> dict[str, int]:
+    """Rows in each staged table of the current extractor version."""
+    return {
+        table: lakeio.scan(settings.staged_table_dir(table), schema).select(pl.len()).collect().item()
+        for table, schema in STAGED_TABLES.items()
+    }
