@@ -164,8 +164,8 @@ VERB_CLASS_AFTER = VERB_CLASS | {
     "victims": r"(?i)\b((were|was|been|being|are|fell|became)\s+(\w+\s+)?(exploit\w*|"
     r"trafficked|abused|lured|forced|enslaved|deceived|victims?)|victimes)",
 }
-# An aside between commas ("including 236 minors,") is skipped when reading on to the verb.
-APPOSITIVE = r"^([^,]*),\s*(including|among them|of whom|dont|parmi lesquels)[^,]*,"
+# A short aside between commas ("including 236 minors,") is skipped when reading on to the verb.
+APPOSITIVE = r"^([^,]*),[^,]{1,40},"
 PER_UNIT = (
     r"(?i)^\W{0,3}(\([^)]*\)\s*)?(each|apiece|a head|per (person|head|passenger|migrant|"
     r"victim|crossing|trip|journey|child|woman|girl|kilo|kg|unit|seat|place|visa)|"
