@@ -20,6 +20,8 @@ FURNITURE_LINE = (
     r"(?i)^(articles?|latest|news|home|menu|search|top stories|published|advertisement|"
     r"sponsored( content)?|share( this( article| story)?)?:?|share on \w+|tweet|print|e-?mail|"
     r"sort by.*|there are no comments yet.*|be the first to comment.*|social widget|"
+    r"your email address will not be published.*|required fields are marked.*|"
+    r"(name|email|e-mail|website|comment|message)\s*\*?\s*:?|post comment|submit|"
     r"skip to (main )?content|(subscribe|sign up)\b.*|follow us\b.*|"
     r"(photo|image|picture|photograph|video|credit)s?( credit)?\s*:.*|read more:?|"
     r"continue reading.*|(accept|reject|manage)( all)? cookies.*|.*\bcookies?\b.*\b(accept|consent|policy|settings)\b.*|"
@@ -82,7 +84,7 @@ URL_DATE = r"(?i)/(?P<year>(19|20)\d{2})/(?P<month>\d{1,2}|" + "|".join(MONTHS) 
 # Words that name each crime type, English and French; counted over title and body.
 CRIME_PATTERNS = {
     "human_trafficking": r"(?i)\b(human trafficking|trafficking in (human beings|persons)|trafficked|traffickers?\b|trafficking victims?|victims of trafficking|traite (des êtres humains|d'êtres humains|des personnes)|lover ?boy|modern slavery|esclavage moderne)",
-    "migrant_smuggling": r"(?i)\b(people[- ]smuggl\w*|migrant smuggl\w*|human smuggl\w*|smuggl\w* (of )?(migrants|people|refugees|asylum)|smugglers?\b|passeurs?\b|trafic de migrants|immigration clandestine|irregular migra\w*|illegal immigra\w*|organised immigration crime|facilitation of illegal)",
+    "migrant_smuggling": r"(?i)\b(people[- ]smuggl\w*|migrant smuggl\w*|human smuggl\w*|smuggl\w* (of )?(migrants|people|refugees|asylum|foreigners|foreign nationals|persons)|smugglers?\b|passeurs?\b|trafic de migrants|immigration clandestine|irregular migra\w*|illegal immigra\w*|organised immigration crime|facilitation of illegal)",
     "sexual_exploitation": r"(?i)\b(sexual(ly)? exploit\w*|prostitut\w*|sex work\w*|sex trade|brothels?|pimp\w*|forced into (sex|prostitution)|exploitation sexuelle|proxénét\w*)",
     "forced_labour": r"(?i)\b(forced labou?r|labou?r exploitation|debt bondage|travail forcé|exploitation par le travail|forced to work|servitude)",
     "child_sexual_abuse": r"(?i)\b(child sexual (abuse|exploitation)|sexual (abuse|exploitation) of children|child abuse (material|images|videos)|csam|pédocriminalité|abus sexuels? sur (des )?(mineurs|enfants))",
@@ -245,7 +247,7 @@ def line_features() -> list[pl.Expr]:
         (
             text.str.len_chars().is_between(12, 250)
             & text.str.contains(r"^[\p{Lu}\d“\"‘'«¿¡]")
-            & ~text.str.contains(r"[.;:,]$")
+            & ~text.str.contains(r"([.;:,…][”\"’)]*|\*)$")
             & ~text.str.contains(r"https?://|www\.")
             & (text.str.count_matches(r"\S+") >= 3)
         ).alias("title_shaped"),
@@ -453,7 +455,9 @@ def segment(
         language=pl.Series(languages, dtype=pl.String),
         article_id=pl.concat_str("doc_id", pl.lit(":"), "article_no")
         .map_batches(_sha16, return_dtype=pl.String),
-        article_index=pl.col("article_no").cast(pl.Int32),
+        article_index=(pl.int_range(pl.len()).over("doc_id", order_by="article_no")).cast(
+            pl.Int32
+        ),
         extractor_version=pl.lit(extractor_version),
     ).with_columns(
         # Short bodies (a caption, a teaser) say too little to call two articles the same.

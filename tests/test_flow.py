@@ -1,0 +1,79 @@
+"""The Prefect flow end to end on the sample corpus, under a temporary Prefect server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.pipeline import pipeline
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+@pytest.fixture(scope="module")
+def first_run(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    source = tmp_path_factory.mktemp("source")
+    shutil.copytree(seeds_dir, source, dirs_exist_ok=True)
+    (source / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    data = tmp_path_factory.mktemp("data")
+    return pipeline(str(source), str(data)), data
+
+
+def test_run_report(first_run: tuple[dict, Path], seeds_dir: Path) -> None:
+    report, data = first_run
+    seeds = [p for p in seeds_dir.iterdir() if p.is_file()]
+    assert report["status"] == "succeeded"
+    assert report["published"] is True
+    assert report["documents_seen"] == len(seeds) + 1
+    assert report["documents_landed"] == len(seeds)
+    assert report["documents_present"] == 0
+    assert report["documents_quarantined"] == [
+        {"file": "broken.txt", "reason": "not text: PNG image"}
+    ]
+    assert report["articles"] > len(seeds)
+    assert report["statistics"] > 0
+    assert {"raw_documents", "staged_articles", "marts", "dbt"} <= set(report["validation"])
+    assert all(v["success"] for v in report["validation"].values())
+    latest = json.loads((data / "runs" / "latest.json").read_text())
+    assert latest == json.loads((data / "runs" / f"{report['run_id']}.json").read_text())
+    assert list((data / "lake" / "quarantine").glob("*.bin"))
+
+
+def test_warehouse_is_published_with_the_marts(first_run: tuple[dict, Path]) -> None:
+    report, data = first_run
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        tables = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        }
+        assert {"dim_articles", "fct_statistics", "bridge_article_entities", "fct_incidents",
+                "dim_documents"} <= tables  # fmt: skip
+        documents = con.execute("select count(*) from marts.dim_documents").fetchone()[0]
+        relevant_stats = con.execute(
+            "select count(*) from marts.fct_statistics s join marts.dim_articles a "
+            "using (article_id) where not a.is_relevant"
+        ).fetchone()[0]
+    assert documents == report["documents_landed"]
+    assert relevant_stats == 0
+    assert not list((data / "build").glob("warehouse-*.duckdb"))
+    assert (data / "marts" / "fct_statistics.parquet").exists()
+
+
+def test_second_run_on_the_same_input_does_no_new_work(first_run: tuple[dict, Path]) -> None:
+    report, data = first_run
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        before = con.execute("select * from marts.fct_statistics order by all").fetchall()
+    again = pipeline(report["source_dir"], str(data))
+    assert again["published"] is True
+    assert again["documents_landed"] == 0
+    assert again["documents_present"] == report["documents_landed"]
+    assert again["documents_processed"] == 0
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        after = con.execute("select * from marts.fct_statistics order by all").fetchall()
+    assert after == before
