@@ -49,8 +49,8 @@ def extract_task(
 @task(name="validate-lake", cache_policy=NO_CACHE)
 def validate_lake_task(settings: Settings) -> dict[str, dict]:
     return {
-        layer: result.to_dict()
-        for layer, result in validate.validate_lake(settings).items()
+        layer: validate.validate_parquet_layer(layer, tables, settings.expectations_dir).to_dict()
+        for layer, tables in validate.lake_layer_tables(settings).items()
     }
 
 
@@ -61,7 +61,7 @@ def dbt_build_task(settings: Settings, warehouse: Path) -> transform.DbtResult:
 
 @task(name="validate-marts", cache_policy=NO_CACHE)
 def validate_marts_task(settings: Settings, warehouse: Path) -> dict:
-    return validate.validate_marts(warehouse, settings.expectations_dir).to_dict()
+    return validate.validate_warehouse(warehouse, settings.expectations_dir).to_dict()
 
 
 @task(name="publish", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])

@@ -1,0 +1,653 @@
+"""Validate: Great Expectations suites over the lake's Parquet and the warehouse's marts.
+
+Suite files: `expectations/<layer>.json`, one per layer (raw_documents, staged_articles,
+staged_statistics, staged_entities, marts). Each holds one GX 1.x ExpectationSuite per table:
+
+    {"layer": "staged_statistics",
+     "tables": {"statistics": {"name": "staged_statistics.statistics",
+                               "expectations": [{"type": "expect_column_values_to_be_unique",
+                                                 "kwargs": {"column": "statistic_id"},
+                                                 "severity": "critical"}]}}}
+
+A table's value is loaded as it is with `gx.ExpectationSuite(**value)`; suites are never built
+in code. `severity` is GX's own expectation field (not `meta`), stated on every expectation:
+`critical` fails the run before publishing, `warning` (or `info`) is reported. A conditional
+expectation takes a GX Condition as JSON in `kwargs.row_condition`, e.g. `{"type": "comparison",
+"column": {"name": "metric"}, "operator": "IN", "parameter": ["price", "amount"]}` (GX 1.9+
+deprecates pandas query strings with `condition_parser`).
+
+GX runs on pandas batches only (its SQL datasource is broken on DuckDB), a chunk at a time,
+and the counts of the chunks are added up. That is exact for three kinds of expectation, the
+only kinds a suite may hold:
+- row-wise ones (GX map expectations: not null, in set, regex, between, column pairs): any
+  split of the rows adds up;
+- uniqueness (`expect_column_values_to_be_unique`, `expect_compound_columns_to_be_unique`):
+  rows that share a key must share a chunk. The Parquet and warehouse readers check them in a
+  pass of their own over the key columns, split by a hash of the key; callers of
+  `validate_frames` must split their frames so;
+- row counts (`expect_table_row_count_*`): checked once, on the total.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import great_expectations as gx
+import pandas as pd
+import pyarrow as pa
+from great_expectations.core.batch_definition import BatchDefinition
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+from great_expectations.expectations.expectation import (
+    ColumnMapExpectation,
+    ColumnPairMapExpectation,
+    Expectation,
+    MulticolumnMapExpectation,
+)
+from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+from tracelake.config import Settings
+from tracelake.lakeio import parquet_files
+
+LAYERS = ("raw_documents", "staged_articles", "staged_statistics", "staged_entities", "marts")
+PARQUET_TABLES = {
+    "raw_documents": ("documents",),
+    "staged_articles": ("articles",),
+    "staged_statistics": ("statistics",),
+    "staged_entities": ("entities",),
+}
+UNIQUENESS = frozenset(
+    {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+)
+ROW_COUNT = frozenset({"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"})
+MAP_EXPECTATIONS = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+DEFAULT_CHUNK_ROWS = 200_000
+DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024
+READ_BATCH_ROWS = 10_000
+MAX_EXAMPLES = 5
+EXAMPLE_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One expectation that failed on a table, and on how many rows."""
+
+    table: str
+    expectation_type: str
+    column: str | None  # "a,b" for column pairs and compound keys; None for table-level
+    severity: str
+    unexpected_count: int | None  # None when GX raised or the expectation is table-level
+    element_count: int
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    observed_value: Any = None  # table-level expectations (row counts)
+    examples: list[str] = field(default_factory=list)  # a few unexpected values
+    error: str | None = None  # GX's message when computing the expectation raised
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the run report."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """The outcome of one layer's suites: success unless a critical expectation failed."""
+
+    layer: str
+    success: bool
+    failures: list[Failure]
+    expectations_evaluated: int
+    rows: dict[str, int]  # rows validated per table
+    seconds: float
+
+    @property
+    def critical_failures(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == "critical"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the run report."""
+        return {
+            "layer": self.layer,
+            "success": self.success,
+            "expectations_evaluated": self.expectations_evaluated,
+            "critical_failures": len(self.critical_failures),
+            "other_failures": len(self.failures) - len(self.critical_failures),
+            "rows": dict(self.rows),
+            "seconds": round(self.seconds, 3),
+            "failures": [f.to_dict() for f in self.failures],
+        }
+
+
+# --- suites ------------------------------------------------------------------------------
+
+
+def load_layer_suites(expectations_dir: Path, layer: str) -> dict[str, gx.ExpectationSuite]:
+    """The suites of one layer's file, by table; raises ValueError on a malformed file."""
+    path = Path(expectations_dir) / f"{layer}.json"
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    if spec.get("layer") != layer:
+        raise ValueError(f"{path}: 'layer' is {spec.get('layer')!r}, expected {layer!r}")
+    tables = spec.get("tables")
+    if not isinstance(tables, dict) or not tables:
+        raise ValueError(f"{path}: 'tables' must map table names to suites")
+    suites: dict[str, gx.ExpectationSuite] = {}
+    for table, suite_spec in tables.items():
+        where = f"{path}: table {table!r}"
+        for index, raw in enumerate(suite_spec.get("expectations", [])):
+            if "severity" not in raw:
+                raise ValueError(f"{where}: expectation {index} states no severity")
+            try:  # GX's suite constructor logs and drops a bad expectation; fail instead
+                ExpectationConfiguration(**raw).to_domain_obj()
+            except Exception as err:
+                raise ValueError(
+                    f"{where}: expectation {index} ({raw.get('type')}): {err}"
+                ) from err
+        suite = gx.ExpectationSuite(**suite_spec)
+        for expectation in suite.expectations:
+            _check_chunkable(expectation, where)
+        suites[table] = suite
+    return suites
+
+
+def _check_chunkable(expectation: Expectation, where: str) -> None:
+    """Refuse an expectation whose result cannot be added up over chunks."""
+    kind = expectation.expectation_type
+    if kind in ROW_COUNT:
+        if expectation.configuration.kwargs.get("row_condition"):
+            raise ValueError(f"{where}: {kind} cannot take a row_condition")
+    elif not isinstance(expectation, MAP_EXPECTATIONS):
+        raise ValueError(f"{where}: {kind} cannot be evaluated chunk by chunk")
+
+
+def _kwargs(expectation: Expectation) -> dict[str, Any]:
+    """An expectation's arguments, JSON-ready."""
+    kwargs: dict[str, Any] = expectation.configuration.to_json_dict()["kwargs"]
+    kwargs.pop("batch_id", None)
+    return kwargs
+
+
+def _columns_of(expectation: Expectation) -> list[str]:
+    """Columns an expectation reads: its domain, then any named in its row condition."""
+    kwargs = _kwargs(expectation)
+    if "column" in kwargs:
+        columns = [kwargs["column"]]
+    elif "column_A" in kwargs:
+        columns = [kwargs["column_A"], kwargs["column_B"]]
+    else:
+        columns = list(kwargs.get("column_list", []))
+    return list(dict.fromkeys(columns + _condition_columns(kwargs.get("row_condition"))))
+
+
+def _condition_columns(condition: Any) -> list[str]:
+    """Columns a row condition names: GX Condition objects (as dicts) or a pandas string."""
+    if isinstance(condition, str):  # may name non-columns; the readers keep known ones
+        return IDENTIFIER.findall(condition)
+    if hasattr(condition, "dict"):
+        condition = condition.dict()
+    if isinstance(condition, dict):
+        column = condition.get("column")
+        found = [column["name"]] if isinstance(column, dict) and "name" in column else []
+        for part in condition.get("conditions") or []:  # and / or
+            found += _condition_columns(part)
+        return found
+    return []
+
+
+def _domain_columns(expectation: Expectation) -> list[str]:
+    kwargs = _kwargs(expectation)
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_A" in kwargs:
+        return [kwargs["column_A"], kwargs["column_B"]]
+    return list(kwargs.get("column_list", []))
+
+
+# --- one table's plan --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A table's suite split into the passes that make chunked counts exact."""
+
+    table: str
+    expectations: list[Expectation]  # as loaded; a sub-suite expectation's id is its index
+    row_wise: gx.ExpectationSuite | None
+    by_key: list[tuple[list[str], gx.ExpectationSuite]]  # uniqueness, per key column set
+    all_chunked: gx.ExpectationSuite | None  # row-wise and uniqueness together
+    row_count: gx.ExpectationSuite | None
+
+    def columns(self, suite: gx.ExpectationSuite) -> list[str]:
+        """Columns the expectations of a sub-suite read."""
+        found: list[str] = []
+        for expectation in suite.expectations:
+            found += _columns_of(self.expectations[int(expectation.id or 0)])
+        return list(dict.fromkeys(found))
+
+
+def _plan(table: str, suite: gx.ExpectationSuite) -> _Plan:
+    expectations = list(suite.expectations)
+
+    def sub_suite(name: str, indexes: list[int]) -> gx.ExpectationSuite | None:
+        if not indexes:
+            return None
+        configs = [{**expectations[i].configuration.to_json_dict(), "id": str(i)} for i in indexes]
+        return gx.ExpectationSuite(name=f"{suite.name}.{name}", expectations=configs)
+
+    row_wise, counts, all_chunked = [], [], []
+    keys: dict[tuple[str, ...], list[int]] = {}
+    for index, expectation in enumerate(expectations):
+        kind = expectation.expectation_type
+        if kind in ROW_COUNT:
+            counts.append(index)
+            continue
+        all_chunked.append(index)
+        if kind in UNIQUENESS:
+            keys.setdefault(tuple(_domain_columns(expectation)), []).append(index)
+        else:
+            row_wise.append(index)
+    by_key = [
+        (list(key), sub_suite("key_" + "_".join(key), indexes)) for key, indexes in keys.items()
+    ]
+    return _Plan(
+        table=table,
+        expectations=expectations,
+        row_wise=sub_suite("rows", row_wise),
+        by_key=[(key, s) for key, s in by_key if s is not None],
+        all_chunked=sub_suite("chunked", all_chunked),
+        row_count=sub_suite("row_count", counts),
+    )
+
+
+# --- GX --------------------------------------------------------------------------------
+
+
+def _context() -> Any:
+    """A quiet ephemeral GX context: no analytics, no progress bars, no Data Docs."""
+    config = DataContextConfig(
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+class _Runner:
+    """One ephemeral context per validation call, one dataframe asset per table."""
+
+    def __init__(self) -> None:
+        self._source = _context().data_sources.add_pandas("tracelake")
+        self._batches: dict[str, BatchDefinition] = {}
+
+    def validate(self, table: str, frame: pd.DataFrame, suite: gx.ExpectationSuite) -> Any:
+        """GX's validation result of one suite on one pandas frame."""
+        if table not in self._batches:
+            asset = self._source.add_dataframe_asset(table)
+            self._batches[table] = asset.add_batch_definition_whole_dataframe("whole")
+        batch = self._batches[table].get_batch(batch_parameters={"dataframe": frame})
+        return batch.validate(suite, result_format="BASIC")
+
+
+@dataclass
+class _Tally:
+    """One expectation's counts, added up over chunks."""
+
+    element_count: int = 0
+    missing_count: int = 0
+    unexpected_count: int = 0
+    examples: list[str] = field(default_factory=list)
+    error: str | None = None
+    observed_value: Any = None
+    success: bool = True
+
+    def add(self, result: Any) -> None:
+        """Fold one chunk's ExpectationValidationResult in."""
+        error = _raised(result.exception_info or {})
+        if error is not None:
+            self.error = self.error or error
+            self.success = False
+            return
+        body = result.result or {}
+        self.element_count += int(body.get("element_count") or 0)
+        self.missing_count += int(body.get("missing_count") or 0)
+        self.unexpected_count += int(body.get("unexpected_count") or 0)
+        self.observed_value = body.get("observed_value", self.observed_value)
+        for value in body.get("partial_unexpected_list") or []:
+            if len(self.examples) < MAX_EXAMPLES:
+                self.examples.append(_example(value))
+        if "unexpected_count" not in body:  # table-level: GX's verdict on the total
+            self.success = self.success and bool(result.success)
+
+    def passed(self, mostly: float) -> bool:
+        """Success of the added-up counts, with `mostly` as GX applies it."""
+        if self.error is not None or not self.success:
+            return False
+        checked = self.element_count - self.missing_count
+        if self.unexpected_count == 0 or checked <= 0:
+            return True
+        return (checked - self.unexpected_count) / checked >= mostly
+
+
+def _raised(info: dict[str, Any]) -> str | None:
+    """GX's exception message, flat or keyed by metric, or None when nothing raised."""
+    for entry in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message") or "GX raised an exception")
+    return None
+
+
+def _example(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 3] + "..."
+
+
+def _run_chunks(
+    runner: _Runner,
+    plan: _Plan,
+    suite: gx.ExpectationSuite,
+    chunks: Iterable[pd.DataFrame],
+    tallies: dict[int, _Tally],
+) -> int:
+    """Validate a sub-suite chunk by chunk into the tallies; the number of rows seen."""
+    rows = 0
+    for chunk in chunks:
+        rows += len(chunk)
+        result = runner.validate(plan.table, chunk, suite)
+        for item in result.results:
+            tallies.setdefault(int(item.expectation_config.id), _Tally()).add(item)
+    return rows
+
+
+def _finish(plan: _Plan, tallies: dict[int, _Tally], rows: int) -> list[Failure]:
+    """Failures of one table, in the order of its suite."""
+    failures = []
+    for index, expectation in enumerate(plan.expectations):
+        tally = tallies.get(index, _Tally())
+        kwargs = _kwargs(expectation)
+        if tally.passed(float(kwargs.get("mostly", 1.0))):
+            continue
+        table_level = expectation.expectation_type in ROW_COUNT
+        columns = _domain_columns(expectation)
+        failures.append(
+            Failure(
+                table=plan.table,
+                expectation_type=expectation.expectation_type,
+                column=",".join(columns) or None,
+                severity=str(getattr(expectation.severity, "value", expectation.severity)),
+                unexpected_count=None
+                if table_level or tally.error is not None
+                else tally.unexpected_count,
+                element_count=rows if table_level else tally.element_count,
+                kwargs=kwargs,
+                observed_value=tally.observed_value,
+                examples=tally.examples,
+                error=tally.error,
+            )
+        )
+    return failures
+
+
+def _row_count(runner: _Runner, plan: _Plan, rows: int, tallies: dict[int, _Tally]) -> None:
+    """Evaluate row-count expectations once, on a column-less frame of the total height."""
+    if plan.row_count is not None:
+        frame = pd.DataFrame(index=pd.RangeIndex(rows))
+        _run_chunks(runner, plan, plan.row_count, [frame], tallies)
+
+
+def _result(
+    layer: str, per_table: list[tuple[_Plan, list[Failure], int]], t0: float
+) -> LayerResult:
+    failures = [f for _, table_failures, _ in per_table for f in table_failures]
+    return LayerResult(
+        layer=layer,
+        success=not any(f.severity == "critical" for f in failures),
+        failures=failures,
+        expectations_evaluated=sum(len(plan.expectations) for plan, _, _ in per_table),
+        rows={plan.table: rows for plan, _, rows in per_table},
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _check_tables(layer: str, suites: Mapping[str, Any], given: Iterable[str]) -> None:
+    given = set(given)
+    if given != set(suites):
+        raise ValueError(
+            f"layer {layer}: suites cover {sorted(suites)}, data given for {sorted(given)}"
+        )
+
+
+# --- entry points ------------------------------------------------------------------------
+
+
+def validate_frames(
+    layer: str,
+    frames: Mapping[str, Iterable[pd.DataFrame]],
+    expectations_dir: Path,
+) -> LayerResult:
+    """Validate each table's pandas chunks against its suite; counts are added over chunks.
+
+    Rows that share a key of a uniqueness expectation must be in the same chunk.
+    """
+    t0 = time.perf_counter()
+    suites = load_layer_suites(expectations_dir, layer)
+    _check_tables(layer, suites, frames)
+    runner = _Runner()
+    per_table = []
+    for table, suite in suites.items():
+        plan = _plan(table, suite)
+        tallies: dict[int, _Tally] = {}
+        if plan.all_chunked is not None:
+            rows = _run_chunks(runner, plan, plan.all_chunked, frames[table], tallies)
+        else:
+            rows = sum(len(chunk) for chunk in frames[table])
+        _row_count(runner, plan, rows, tallies)
+        per_table.append((plan, _finish(plan, tallies, rows), rows))
+    return _result(layer, per_table, t0)
+
+
+def _validate_sources(
+    layer: str,
+    suites: Mapping[str, gx.ExpectationSuite],
+    sources: Mapping[str, _DuckSource],
+    t0: float,
+) -> LayerResult:
+    """Validate tables read through DuckDB: a row-wise pass, then one pass per key."""
+    runner = _Runner()
+    per_table = []
+    for table, suite in suites.items():
+        plan = _plan(table, suite)
+        source = sources[table]
+        tallies: dict[int, _Tally] = {}
+        rows = source.rows
+        passes: list[tuple[gx.ExpectationSuite, list[str]]] = []
+        if plan.row_wise is not None:
+            passes.append((plan.row_wise, []))
+        passes += [(key_suite, key) for key, key_suite in plan.by_key]
+        for sub_suite, key in passes:
+            _run_chunks(
+                runner, plan, sub_suite, source.chunks(plan.columns(sub_suite), key), tallies
+            )
+        _row_count(runner, plan, rows, tallies)
+        per_table.append((plan, _finish(plan, tallies, rows), rows))
+    return _result(layer, per_table, t0)
+
+
+def validate_parquet_layer(
+    layer: str,
+    tables: Mapping[str, str | Path | Sequence[Path]],
+    expectations_dir: Path,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> LayerResult:
+    """Validate a lake layer's Parquet: per table a folder, a glob, or a list of files."""
+    t0 = time.perf_counter()
+    suites = load_layer_suites(expectations_dir, layer)
+    _check_tables(layer, suites, tables)
+    with duckdb.connect() as con:
+        sources = {
+            table: _DuckSource.parquet(con, _resolve_files(spec), chunk_rows, chunk_bytes)
+            for table, spec in tables.items()
+        }
+        return _validate_sources(layer, suites, sources, t0)
+
+
+def validate_warehouse(
+    db_path: Path,
+    expectations_dir: Path,
+    layer: str = "marts",
+    schema: str = "marts",
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> LayerResult:
+    """Validate the warehouse tables of a layer's suites (read-only, chunked through DuckDB)."""
+    t0 = time.perf_counter()
+    suites = load_layer_suites(expectations_dir, layer)
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        sources = {
+            table: _DuckSource.table(con, schema, table, chunk_rows, chunk_bytes)
+            for table in suites
+        }
+        return _validate_sources(layer, suites, sources, t0)
+
+
+def lake_layer_tables(settings: Settings) -> dict[str, dict[str, Path]]:
+    """The folders of the Parquet layers' tables, for `validate_parquet_layer`."""
+    return {
+        "raw_documents": {"documents": settings.raw_documents_dir},
+        "staged_articles": {"articles": settings.staged_table_dir("articles")},
+        "staged_statistics": {"statistics": settings.staged_table_dir("statistics")},
+        "staged_entities": {"entities": settings.staged_table_dir("entities")},
+    }
+
+
+# --- reading through DuckDB --------------------------------------------------------------
+
+
+def _resolve_files(spec: str | Path | Sequence[Path]) -> list[Path]:
+    """Committed Parquet files of a folder, a glob or a list (temporary `.` files left out)."""
+    if isinstance(spec, str):
+        found = [Path(p) for p in glob.glob(spec, recursive=True)]
+        return sorted(p for p in found if p.is_file() and not p.name.startswith("."))
+    if isinstance(spec, Path):
+        return parquet_files(spec) if spec.is_dir() else [spec] if spec.exists() else []
+    return [Path(p) for p in spec]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow to pandas; decimals (DuckDB's HUGEINT sums) become floats."""
+    for i, column in enumerate(table.schema):
+        if pa.types.is_decimal(column.type):
+            table = table.set_column(i, column.name, table.column(i).cast(pa.float64()))
+    return table.to_pandas()
+
+
+@dataclass(frozen=True)
+class _DuckSource:
+    """A table DuckDB can read (Parquet files or a warehouse table), read in chunks."""
+
+    con: duckdb.DuckDBPyConnection
+    relation: str | None  # FROM clause; None when there is no table or no file
+    available: tuple[str, ...]
+    chunk_rows: int
+    chunk_bytes: int
+    missing_ok: bool = False  # no Parquet file yet is an empty table, a missing mart is not
+
+    @classmethod
+    def parquet(
+        cls, con: duckdb.DuckDBPyConnection, files: list[Path], chunk_rows: int, chunk_bytes: int
+    ) -> _DuckSource:
+        if not files:
+            return cls(con, None, (), chunk_rows, chunk_bytes, missing_ok=True)
+        paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+        relation = f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+        names = con.sql(f"describe select * from {relation}").fetchall()
+        return cls(con, relation, tuple(row[0] for row in names), chunk_rows, chunk_bytes)
+
+    @classmethod
+    def table(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        schema: str,
+        table: str,
+        chunk_rows: int,
+        chunk_bytes: int,
+    ) -> _DuckSource:
+        names = con.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+        if not names:
+            return cls(con, None, (), chunk_rows, chunk_bytes)
+        relation = f"{_quote(schema)}.{_quote(table)}"
+        return cls(con, relation, tuple(row[0] for row in names), chunk_rows, chunk_bytes)
+
+    @cached_property
+    def rows(self) -> int:
+        """Number of rows of the table."""
+        if self.relation is None:
+            return 0
+        row = self.con.sql(f"select count(*) from {self.relation}").fetchall()[0]
+        return int(row[0]) if row else 0
+
+    def chunks(self, columns: list[str], key: list[str]) -> Iterator[pd.DataFrame]:
+        """Chunks of the columns that exist (GX reports the missing); split by a key's hash.
+
+        At least one chunk, possibly empty, so that GX still checks that the columns exist.
+        """
+        if self.relation is None:
+            if not self.missing_ok:  # every column expectation then reports the table missing
+                yield pd.DataFrame()
+            return
+        present = [c for c in columns if c in self.available]
+        if not present:
+            yield pd.DataFrame(index=pd.RangeIndex(self.rows))
+            return
+        select = f"select {', '.join(map(_quote, present))} from {self.relation}"
+        parts = math.ceil(self.rows / self.chunk_rows)
+        if key and parts > 1 and all(c in self.available for c in key):
+            digest = f"hash({', '.join(map(_quote, key))}) % {parts}"
+            for part in range(parts):
+                yield _to_pandas(self.con.sql(f"{select} where {digest} = {part}").to_arrow_table())
+            return
+        reader = self.con.sql(select).to_arrow_reader(min(READ_BATCH_ROWS, self.chunk_rows))
+        yielded = False
+        for table in _rebatch(reader, self.chunk_rows, self.chunk_bytes):
+            yielded = True
+            yield _to_pandas(table)
+        if not yielded:
+            yield _to_pandas(reader.schema.empty_table())
+
+
+def _rebatch(
+    batches: Iterable[pa.RecordBatch], max_rows: int, max_bytes: int
+) -> Iterator[pa.Table]:
+    """Record batches gathered into tables of at most about max_rows rows or max_bytes."""
+    pending: list[pa.RecordBatch] = []
+    rows = size = 0
+    for batch in batches:
+        pending.append(batch)
+        rows += batch.num_rows
+        size += batch.nbytes
+        if rows >= max_rows or size >= max_bytes:
+            yield pa.Table.from_batches(pending)
+            pending, rows, size = [], 0, 0
+    if pending:
+        yield pa.Table.from_batches(pending)
