@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 BARS = {
-    "article_f1": 0.95,
-    "relevance_accuracy": 0.95,
+    "article_f1": 1.0,
+    "relevance_accuracy": 1.0,
     "language_accuracy": 1.0,
-    "published_date_accuracy": 0.9,
-    "statistics_f1": 0.75,
+    "published_date_accuracy": 1.0,
+    "statistics_f1": 0.97,
 }
+ENTITY_F1_BARS = {"agency": 0.9, "country": 0.6, "crime_type": 0.85, "operation": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +58,8 @@ def test_statistics(scores: dict) -> None:
         scores["missed_statistics"],
         scores["extra_statistics"],
     )
+
+
+@pytest.mark.parametrize("entity_type", sorted(ENTITY_F1_BARS))
+def test_entities(scores: dict, entity_type: str) -> None:
+    assert scores["entities"][entity_type]["f1"] >= ENTITY_F1_BARS[entity_type]

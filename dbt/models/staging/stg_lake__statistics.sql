@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('lake', 'statistics') }}
+
+),
+
+renamed as (
+
+    select
+        cast(statistic_id as varchar) as statistic_id,
+        cast(article_id as varchar) as article_id,
+        cast(doc_id as varchar) as doc_id,
+        cast(metric as varchar) as metric,
+        cast(value as double) as value,
+        cast(qualifier as varchar) as qualifier,
+        cast(unit as varchar) as unit,
+        cast(currency as varchar) as currency,
+        cast(subject as varchar) as subject,
+        cast(evidence as varchar) as evidence,
+        cast(char_start as bigint) as char_start,
+        cast(char_end as bigint) as char_end,
+        cast(extractor_version as varchar) as extractor_version
+
+    from source
+
+)
+
+select * from renamed
