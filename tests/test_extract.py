@@ -17,12 +17,22 @@ def article(body: str, language: str = "en", crime_types: list[str] | None = Non
         at += len(line) + 1
     return pl.DataFrame(
         {
-            "article_id": ["a1"], "doc_id": ["d1"], "source_file": ["f.txt"],
-            "article_index": [0], "title": ["A title"], "body": [body],
-            "body_offsets": [offsets], "fingerprint": ["fp"], "char_start": [0],
-            "char_end": [at], "published_date": [None], "language": [language],
-            "is_relevant": [True], "relevance_reason": ["test"],
-            "crime_types": [crime_types or []], "duplicate_of": [None],
+            "article_id": ["a1"],
+            "doc_id": ["d1"],
+            "source_file": ["f.txt"],
+            "article_index": [0],
+            "title": ["A title"],
+            "body": [body],
+            "body_offsets": [offsets],
+            "fingerprint": ["fp"],
+            "char_start": [0],
+            "char_end": [at],
+            "published_date": [None],
+            "language": [language],
+            "is_relevant": [True],
+            "relevance_reason": ["test"],
+            "crime_types": [crime_types or []],
+            "duplicate_of": [None],
             "extractor_version": ["test"],
         },  # fmt: skip
         schema_overrides={"published_date": pl.Date, "duplicate_of": pl.String},
@@ -54,18 +64,28 @@ CASES = [
     ("Le tribunal accuse sept personnes de blanchiment.", {("charged", 7, "exact", None)}),
     ("The court convicted three gang members.", {("convicted", 3, "exact", None)}),
     # rescues and victims
-    ("The rescue of 149 human trafficking victims was confirmed.", {("rescued", 149, "exact", None)}),
+    (
+        "The rescue of 149 human trafficking victims was confirmed.",
+        {("rescued", 149, "exact", None)},
+    ),
     ("Police safeguarded 10 trafficking victims.", {("rescued", 10, "exact", None)}),
-    ("Nearly 500 victims, including 236 minors, have been rescued.",
-     {("rescued", 500, "approx", None), ("minors", 236, "exact", None)}),
+    (
+        "Nearly 500 victims, including 236 minors, have been rescued.",
+        {("rescued", 500, "approx", None), ("minors", 236, "exact", None)},
+    ),
     ("The network exploited at least 10 young women.", {("victims", 10, "at_least", None)}),
-    ("Investigators identified more than 40 women who fell victim to the gang.",
-     {("victims", 40, "more_than", None)}),
+    (
+        "Investigators identified more than 40 women who fell victim to the gang.",
+        {("victims", 40, "more_than", None)},
+    ),
     ("Some 40 Malaysian victims were lured to Peru.", {("victims", 40, "approx", None)}),
     ("Checks intercepted nearly 800 potential victims.", {("victims", 800, "approx", None)}),
     # migrants, minors, killed, injured
     ("There were some 1,000 migrants sleeping rough.", {("migrants", 1000, "approx", None)}),
-    ("The guards intercepted nearly 4,000 irregular migrants.", {("migrants", 4000, "approx", None)}),
+    (
+        "The guards intercepted nearly 4,000 irregular migrants.",
+        {("migrants", 4000, "approx", None)},
+    ),
     ("The camp held at least 70 lone children.", {("minors", 70, "at_least", None)}),
     ("At least five migrants suffered gunshot wounds.", {("injured", 5, "at_least", None)}),
     ("Seven migrants were killed when the boat capsized.", {("killed", 7, "exact", None)}),
@@ -73,20 +93,28 @@ CASES = [
     # investigations, raids, checks, accounts
     ("More than 360 investigations opened.", {("investigations", 360, "more_than", None)}),
     ("The agencies raided 16 properties.", {("raids", 16, "exact", None)}),
-    ("Officers carried out more than 270,000 inspections and police checks.",
-     {("checks", 270000, "more_than", None)}),
-    ("The centre identified 1,150 suspicious social media accounts.",
-     {("accounts", 1150, "exact", None)}),
+    (
+        "Officers carried out more than 270,000 inspections and police checks.",
+        {("checks", 270000, "more_than", None)},
+    ),
+    (
+        "The centre identified 1,150 suspicious social media accounts.",
+        {("accounts", 1150, "exact", None)},
+    ),
     ("Investigators flagged 320 online adverts.", {("accounts", 320, "exact", None)}),
     # money
     ("Victims were sold for as much as €6,000 ($6,632) each.", {("price", 6000, "at_most", "EUR")}),
     ("Migrants paid 4,500 dollars per person for the crossing.", {("price", 4500, "exact", "USD")}),
     ("The gang laundered €2.4m through property.", {("amount", 2_400_000, "exact", "EUR")}),
     ("Profits reached $1.2bn over a decade.", {("amount", 1_200_000_000, "exact", "USD")}),
-    ("Ils ont acheté du pétrole pour la somme de 33 millions de dollars.",
-     {("amount", 33_000_000, "exact", "USD")}),
-    ("Le réseau a blanchi des dizaines de millions de dollars.",
-     {("amount", 10_000_000, "at_least", "USD")}),
+    (
+        "Ils ont acheté du pétrole pour la somme de 33 millions de dollars.",
+        {("amount", 33_000_000, "exact", "USD")},
+    ),
+    (
+        "Le réseau a blanchi des dizaines de millions de dollars.",
+        {("amount", 10_000_000, "at_least", "USD")},
+    ),
     ("The bribe was £15,000.", {("amount", 15000, "exact", "GBP")}),
     # vague quantities and words
     ("Police detained dozens of suspects.", {("arrested", 12, "at_least", None)}),
@@ -106,14 +134,19 @@ CASES = [
 
 @pytest.mark.parametrize(("sentence", "expected"), CASES, ids=[c[0][:40] for c in CASES])
 def test_sentence_figures(sentence: str, expected: set[tuple]) -> None:
-    language = "fr" if any(w in sentence for w in (" le ", "Le ", "Les ", " des ", "Ils ")) else "en"
+    language = (
+        "fr" if any(w in sentence for w in (" le ", "Le ", "Les ", " des ", "Ils ")) else "en"
+    )
     assert figures(sentence, language) == expected
 
 
 def test_statistics_point_at_the_figure_and_keep_the_sentence() -> None:
     body = "First line here.\nPolice arrested 14 people. Later, 3 were charged."
     rows = extract.statistics(article(body), "test").sort("char_start")
-    assert rows.get_column("evidence").to_list() == ["Police arrested 14 people.", "Later, 3 were charged."]
+    assert rows.get_column("evidence").to_list() == [
+        "Police arrested 14 people.",
+        "Later, 3 were charged.",
+    ]
     second_line_at = 100 + len("First line here.") + 1
     first = rows.row(0, named=True)
     assert first["char_start"] == second_line_at + len("Police arrested ")
@@ -136,5 +169,6 @@ def test_entities_agencies_countries_operations() -> None:
     found = {(r["entity_type"], r["entity_id"]) for r in rows.iter_rows(named=True)}
     assert found == {
         ("agency", "Europol"), ("agency", "NCA"), ("operation", "Storm Makers II"),
-        ("country", "GB"), ("country", "RO"), ("country", "FR"), ("crime_type", "human_trafficking"),
+        ("country", "GB"), ("country", "RO"), ("country", "FR"),
+        ("crime_type", "human_trafficking"),
     }  # fmt: skip

@@ -18,9 +18,7 @@ from tracelake.schemas import ENTITIES, STATISTICS
 # --- sentences ----------------------------------------------------------------------------
 # Pieces of a line that end at a sentence end; a dot between digits or letters is no end.
 # The last alternative takes whatever is left, so the pieces always cover the whole line.
-SENTENCE_PIECE = (
-    r"(?:[^.!?…]|[.!?…]+[^\s.!?…”\"’)\]])*[.!?…]+[”\"’)\]]*(?:\s+|$)|.+$"
-)
+SENTENCE_PIECE = r"(?:[^.!?…]|[.!?…]+[^\s.!?…”\"’)\]])*[.!?…]+[”\"’)\]]*(?:\s+|$)|.+$"
 # A piece ending in one of these was cut at an abbreviation, not at a sentence end.
 ABBREVIATION_END = (
     r"(?i)(\b(mr|mrs|ms|dr|prof|gen|capt|col|lt|sgt|st|jr|sr|no|nos|vs|inc|ltd|co|corp|gov|"
@@ -43,12 +41,60 @@ QUALIFIER_WORDS = {
 }  # fmt: skip
 QUALIFIER_OF = {w: q for q, words in QUALIFIER_WORDS.items() for w in words}
 _QUAL = "|".join(sorted((w.replace("'", "['’]") for w in QUALIFIER_OF), key=len, reverse=True))
-NUMBER_WORDS = (
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
-    "eighty ninety hundred thousand deux trois quatre cinq six sept huit neuf dix onze douze "
-    "treize quatorze quinze seize vingt trente quarante cinquante soixante cent cents mille"
-).split()
+NUMBER_WORDS = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+    "vingt",
+    "trente",
+    "quarante",
+    "cinquante",
+    "soixante",
+    "cent",
+    "cents",
+    "mille",
+]
 _WORD = "(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 # Vague quantities, read at their lowest (ACLED's convention) with the qualifier at_least.
 VAGUE = {
@@ -83,8 +129,15 @@ _CUR_POST = (
 _DIGITS = r"\d{1,3}(?:[,\u00a0\u202f\u2009 ]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
 FIGURE = (
     r"(?i)(?:\b(?P<qual>" + _QUAL + r")\s+)?(?:" + _CUR_PRE + r")?"
-    r"(?P<num>\b(?:" + _VAGUE + r")\b|" + _DIGITS + r"|\b" + _WORD + r"(?:[\s-]+(?:and\s+|et\s+)?"
-    + _WORD + r")*\b)"
+    r"(?P<num>\b(?:"
+    + _VAGUE
+    + r")\b|"
+    + _DIGITS
+    + r"|\b"
+    + _WORD
+    + r"(?:[\s-]+(?:and\s+|et\s+)?"
+    + _WORD
+    + r")*\b)"
     r"(?:\s?(?P<scale>million|millions|billion|billions|milliards?|bn|mn|m|k|thousand)\b)?"
     r"(?:\s+(?:de\s+)?" + _CUR_POST + r"\b)?"
 )
@@ -108,12 +161,74 @@ CONVERSION_BEFORE = r"(?i)[€$£]\s?[\d.,]+\s*(m|bn|k|million|billion)?\s*\(\s*
 
 # --- meaning ------------------------------------------------------------------------------
 # Words that end the noun phrase a number counts.
-NP_STOP = (
-    "of in on at from to for during with across after before by who which that were was are "
-    "is have has had and or but as into over under since while when where been being will "
-    "would could said says including such than also de du des dans à au aux qui ont sont "
-    "été et ou pour par sur avec en lors depuis dont"
-).split()
+NP_STOP = [
+    "of",
+    "in",
+    "on",
+    "at",
+    "from",
+    "to",
+    "for",
+    "during",
+    "with",
+    "across",
+    "after",
+    "before",
+    "by",
+    "who",
+    "which",
+    "that",
+    "were",
+    "was",
+    "are",
+    "is",
+    "have",
+    "has",
+    "had",
+    "and",
+    "or",
+    "but",
+    "as",
+    "into",
+    "over",
+    "under",
+    "since",
+    "while",
+    "when",
+    "where",
+    "been",
+    "being",
+    "will",
+    "would",
+    "could",
+    "said",
+    "says",
+    "including",
+    "such",
+    "than",
+    "also",
+    "de",
+    "du",
+    "des",
+    "dans",
+    "à",
+    "au",
+    "aux",
+    "qui",
+    "ont",
+    "sont",
+    "été",
+    "et",
+    "ou",
+    "pour",
+    "par",
+    "sur",
+    "avec",
+    "en",
+    "lors",
+    "depuis",
+    "dont",
+]
 NOUN_CLASS = {
     "person": r"^(people|persons?|individuals?|suspects?|men|man|women|woman|members?|"
     r"traffickers?|smugglers?|criminals?|offenders?|perpetrators?|nationals?|citizens?|"
@@ -190,8 +305,11 @@ def sentences(articles: pl.DataFrame) -> pl.DataFrame:
     """One row per sentence of each article body, with its offset in the document text."""
     lines = (
         articles.select(
-            "article_id", "doc_id", "language",
-            line=pl.col("body").str.split("\n"), line_start="body_offsets",
+            "article_id",
+            "doc_id",
+            "language",
+            line=pl.col("body").str.split("\n"),
+            line_start="body_offsets",
         )  # fmt: skip
         .explode("line", "line_start")
         .filter(pl.col("line").str.len_chars() > 0)
@@ -247,7 +365,9 @@ def matches(frame: pl.DataFrame, pattern: str, text: str = "sentence") -> pl.Dat
     )
     return (
         found.with_columns(_nth=nth)
-        .with_columns(pos=(before + pl.col("_nth") * pl.col("match").str.len_chars()).cast(pl.Int64))
+        .with_columns(
+            pos=(before + pl.col("_nth") * pl.col("match").str.len_chars()).cast(pl.Int64)
+        )
         .drop("_row", "_nth")
     )
 
@@ -378,10 +498,7 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("left").str.contains(p)).then(True).otherwise(False).alias(f"_lh_{name}")
             for name, p in VERB_CLASS.items()
         ]
-        + [
-            pl.col("right").str.find(p).alias(f"_rv_{name}")
-            for name, p in VERB_CLASS_AFTER.items()
-        ]
+        + [pl.col("right").str.find(p).alias(f"_rv_{name}") for name, p in VERB_CLASS_AFTER.items()]
     )
     names = list(VERB_CLASS)
     left_distance = pl.min_horizontal(
@@ -412,7 +529,9 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         .then(head)
         .when(head == "migrant")
         .then(
-            pl.when(verb.is_in(["arrested", "charged", "convicted", "rescued", "killed", "injured"]))
+            pl.when(
+                verb.is_in(["arrested", "charged", "convicted", "rescued", "killed", "injured"])
+            )
             .then(verb)
             .otherwise(pl.lit("migrants"))
         )
@@ -449,8 +568,9 @@ def statistics(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     sents = sentences(articles)
     figures = metrics(parse_figures(sents)).filter(pl.col("metric").is_not_null())
     return figures.select(
-        statistic_id=pl.concat_str("article_id", pl.lit(":"), "sentence_start", pl.lit(":"), "pos")
-        .map_batches(_sha16, return_dtype=pl.String),
+        statistic_id=pl.concat_str(
+            "article_id", pl.lit(":"), "sentence_start", pl.lit(":"), "pos"
+        ).map_batches(_sha16, return_dtype=pl.String),
         article_id="article_id",
         doc_id="doc_id",
         metric="metric",
@@ -494,10 +614,13 @@ def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     rows = pl.concat(
         [
             frame.select(
-                "article_id", "doc_id", "entity_type", "entity_id", "mention",
+                "article_id",
+                "doc_id",
+                "entity_type",
+                "entity_id",
+                "mention",
                 char_start=pl.col("sentence_start") + pl.col("pos"),
-                char_end=pl.col("sentence_start") + pl.col("pos")
-                + pl.col("match").str.len_chars(),
+                char_end=pl.col("sentence_start") + pl.col("pos") + pl.col("match").str.len_chars(),
             )  # fmt: skip
             for frame in found
         ]
@@ -507,9 +630,13 @@ def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
         .explode("crime_types")
         .drop_nulls("crime_types")
         .select(
-            "article_id", "doc_id",
-            entity_type=pl.lit("crime_type"), entity_id="crime_types",
-            mention="crime_types", char_start="char_start", char_end="char_end",
+            "article_id",
+            "doc_id",
+            entity_type=pl.lit("crime_type"),
+            entity_id="crime_types",
+            mention="crime_types",
+            char_start="char_start",
+            char_end="char_end",
         )  # fmt: skip
     )
     return (

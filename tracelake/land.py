@@ -84,7 +84,9 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
                     path.resolve(strict=True)
                 except (OSError, RuntimeError) as error:
                     problems.append(
-                        Quarantined(file=relative_name(path, source), reason=f"broken link: {error}")
+                        Quarantined(
+                            file=relative_name(path, source), reason=f"broken link: {error}"
+                        )
                     )
                     continue
                 if path.is_dir():
@@ -240,7 +242,9 @@ def land_files(
             size = path.stat().st_size
             if size > max_file_bytes:
                 result.quarantined.append(
-                    Quarantined(name, f"larger than the limit of {max_file_bytes} bytes", None, size)
+                    Quarantined(
+                        name, f"larger than the limit of {max_file_bytes} bytes", None, size
+                    )
                 )
                 continue
             data = path.read_bytes()

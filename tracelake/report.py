@@ -80,9 +80,7 @@ class RunReport:
             )
         if self.marts:
             lines.append("  marts      " + ", ".join(f"{k}={v}" for k, v in self.marts.items()))
-        lines.append(
-            f"  published  {self.warehouse}" if self.published else "  published  nothing"
-        )
+        lines.append(f"  published  {self.warehouse}" if self.published else "  published  nothing")
         return "\n".join(lines)
 
 

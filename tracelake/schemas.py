@@ -27,7 +27,9 @@ ARTICLES = pa.schema(
         pa.field("source_file", pa.string(), nullable=False),
         pa.field("article_index", pa.int32(), nullable=False),  # 0-based position in the document
         pa.field("title", pa.string(), nullable=False),
-        pa.field("body", pa.string(), nullable=False),  # article lines without furniture, "\n"-joined
+        pa.field(
+            "body", pa.string(), nullable=False
+        ),  # article lines without furniture, "\n"-joined
         pa.field("body_offsets", pa.list_(pa.int64()), nullable=False),  # doc offset of each line
         pa.field("fingerprint", pa.string(), nullable=False),  # hash of the normalised body
         pa.field("char_start", pa.int64(), nullable=False),  # span of the article in doc text

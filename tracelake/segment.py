@@ -24,7 +24,8 @@ FURNITURE_LINE = (
     r"(name|email|e-mail|website|comment|message)\s*\*?\s*:?|post comment|submit|"
     r"skip to (main )?content|(subscribe|sign up)\b.*|follow us\b.*|"
     r"(photo|image|picture|photograph|video|credit)s?( credit)?\s*:.*|read more:?|"
-    r"continue reading.*|(accept|reject|manage)( all)? cookies.*|.*\bcookies?\b.*\b(accept|consent|policy|settings)\b.*|"
+    r"continue reading.*|(accept|reject|manage)( all)? cookies.*|"
+    r".*\bcookies?\b.*\b(accept|consent|policy|settings)\b.*|"
     r"related:\s.*|tags?:.*|filed under\b.*|categor(y|ies):.*|"
     r"(facebook|twitter|instagram|youtube|linkedin|whatsapp|telegram|flickr|reddit)+,?)$"
 )
@@ -53,7 +54,10 @@ LIST_HEADER = (
 LIST_ITEM = r"^\s*([-–—•*·▪►]|\d{1,2}[.)])\s+\S"
 SOURCE_LINE = r"(?i)^(source|sources|via|from|credit)\s*:\s*\S"
 BYLINE = r"^(By|by|Par|par)\s+\p{Lu}[\p{L}.'’-]+(\s+(and\s+|et\s+)?\p{Lu}[\p{L}.'’-]+){0,4}\s*$"
-AGO_LINE = r"(?i)^(published\s+)?\d+\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)\s+ago\s*(on)?$"
+AGO_LINE = (
+    r"(?i)^(published\s+)?\d+\s+(seconds?|minutes?|hours?|days?|weeks?|months?|years?)"
+    r"\s+ago\s*(on)?$"
+)
 URL_LINE = r"(?i)^(url|link|source url)\s*:\s*https?://\S+$"
 PAGE_BREAK = "\f"
 
@@ -71,38 +75,165 @@ _WEEKDAY = (
     r"((monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|"
     r"vendredi|samedi|dimanche),?\s+)?"
 )
-_PREFIX = r"(?i)^(published|posted|updated|date|first published|publié le|mis à jour le)?\s*:?\s*(on\s+)?"
+_PREFIX = (
+    r"(?i)^(published|posted|updated|date|first published|publié le|mis à jour le)?\s*:?\s*(on\s+)?"
+)
 _TIME = r"(\s*(at|à|,|-|–)?\s*\d{1,2}[:.h]\d{2}.*)?$"
 # A line that is only a date: "13 March 2020", "December 6, 2023", "Published 2022-09-14".
-DATE_DMY = _PREFIX + _WEEKDAY + r"(?P<day>\d{1,2})(st|nd|rd|th|er)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})" + _TIME
-DATE_MDY = _PREFIX + _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME
-DATE_ISO = _PREFIX + r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?\s*$"
+DATE_DMY = (
+    _PREFIX
+    + _WEEKDAY
+    + r"(?P<day>\d{1,2})(st|nd|rd|th|er)?\s+"
+    + _MONTH
+    + r",?\s+(?P<year>\d{4})"
+    + _TIME
+)
+DATE_MDY = (
+    _PREFIX + _WEEKDAY + _MONTH + r"\s+(?P<day>\d{1,2})(st|nd|rd|th)?,?\s+(?P<year>\d{4})" + _TIME
+)
+DATE_ISO = (
+    _PREFIX
+    + r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?\s*$"
+)
 # A date in a URL path: /2015/sep/09/ or /2019/03/21/.
-URL_DATE = r"(?i)/(?P<year>(19|20)\d{2})/(?P<month>\d{1,2}|" + "|".join(MONTHS) + r")/(?P<day>\d{1,2})/"
+URL_DATE = (
+    r"(?i)/(?P<year>(19|20)\d{2})/(?P<month>\d{1,2}|" + "|".join(MONTHS) + r")/(?P<day>\d{1,2})/"
+)
 
 # --- relevance ----------------------------------------------------------------------------
+
+
+def words(*alternatives: str) -> str:
+    """A case-blind regex matching any of the alternatives from a word start."""
+    return r"(?i)\b(" + "|".join(alternatives) + ")"
+
+
 # Words that name each crime type, English and French; counted over title and body.
 CRIME_PATTERNS = {
-    "human_trafficking": r"(?i)\b(human trafficking|trafficking in (human beings|persons)|trafficked|traffickers?\b|trafficking victims?|victims of trafficking|traite (des êtres humains|d'êtres humains|des personnes)|lover ?boy|modern slavery|esclavage moderne)",
-    "migrant_smuggling": r"(?i)\b(people[- ]smuggl\w*|migrant smuggl\w*|human smuggl\w*|smuggl\w* (of )?(migrants|people|refugees|asylum|foreigners|foreign nationals|persons)|smugglers?\b|passeurs?\b|trafic de migrants|immigration clandestine|irregular migra\w*|illegal immigra\w*|organised immigration crime|facilitation of illegal)",
-    "sexual_exploitation": r"(?i)\b(sexual(ly)? exploit\w*|prostitut\w*|sex work\w*|sex trade|brothels?|pimp\w*|forced into (sex|prostitution)|exploitation sexuelle|proxénét\w*)",
-    "forced_labour": r"(?i)\b(forced labou?r|labou?r exploitation|debt bondage|travail forcé|exploitation par le travail|forced to work|servitude)",
-    "child_sexual_abuse": r"(?i)\b(child sexual (abuse|exploitation)|sexual (abuse|exploitation) of children|child abuse (material|images|videos)|csam|pédocriminalité|abus sexuels? sur (des )?(mineurs|enfants))",
-    "money_laundering": r"(?i)\b(money[- ]launder\w*|launder\w*|blanchiment)",
-    "drug_trafficking": r"(?i)\b(drug (trafficking|smuggling|trade)|cocaine|heroin|cannabis|narcotics?|méthamphétamine|methamphetamine|trafic de (drogue|stupéfiants))",
-    "arms_trafficking": r"(?i)\b(arms trafficking|firearms trafficking|gun[- ]running|weapons smuggling|trafic d'armes)",
-    "fraud": r"(?i)\b(fraud\w*|scam\w*|escroquer\w*|arnaque\w*|con (buyers|victims|people))",
-    "counterfeiting": r"(?i)\b(counterfeit\w*|contrefa\w*|bogus (goods|products|items))",
-    "document_fraud": r"(?i)\b(false (ids?|documents?|documentation|identity|passports?)|fake (passports?|ids?|documents?|visas?)|forged (documents?|passports?)|passport forgery|document fraud|faux papiers|sham marriages?)",
-    "corruption": r"(?i)\b(corrupt\w*|brib\w*|kickbacks?|pots-de-vin)",
-    "cybercrime": r"(?i)\b(cyber ?crime|cyber[- ]scam|scam cent(re|er)s?|hacking|ransomware|darknet|dark web|cybercriminal\w*)",
+    "human_trafficking": words(
+        r"human trafficking",
+        r"trafficking in (human beings|persons)",
+        r"trafficked",
+        r"traffickers?\b",
+        r"trafficking victims?",
+        r"victims of trafficking",
+        r"traite (des êtres humains|d'êtres humains|des personnes)",
+        r"lover ?boy",
+        r"modern slavery",
+        r"esclavage moderne",
+    ),
+    "migrant_smuggling": words(
+        r"people[- ]smuggl\w*",
+        r"migrant smuggl\w*",
+        r"human smuggl\w*",
+        r"smuggl\w* (of )?(migrants|people|refugees|asylum|foreigners|foreign nationals|persons)",
+        r"smugglers?\b",
+        r"passeurs?\b",
+        r"trafic de migrants",
+        r"immigration clandestine",
+        r"irregular migra\w*",
+        r"illegal immigra\w*",
+        r"organised immigration crime",
+        r"facilitation of illegal",
+    ),
+    "sexual_exploitation": words(
+        r"sexual(ly)? exploit\w*",
+        r"prostitut\w*",
+        r"sex work\w*",
+        r"sex trade",
+        r"brothels?",
+        r"pimp\w*",
+        r"forced into (sex|prostitution)",
+        r"exploitation sexuelle",
+        r"proxénét\w*",
+    ),
+    "forced_labour": words(
+        r"forced labou?r",
+        r"labou?r exploitation",
+        r"debt bondage",
+        r"travail forcé",
+        r"exploitation par le travail",
+        r"forced to work",
+        r"servitude",
+    ),
+    "child_sexual_abuse": words(
+        r"child sexual (abuse|exploitation)",
+        r"sexual (abuse|exploitation) of children",
+        r"child abuse (material|images|videos)",
+        r"csam",
+        r"pédocriminalité",
+        r"abus sexuels? sur (des )?(mineurs|enfants)",
+    ),
+    "money_laundering": words(
+        r"money[- ]launder\w*",
+        r"launder\w*",
+        r"blanchiment",
+    ),
+    "drug_trafficking": words(
+        r"drug (trafficking|smuggling|trade)",
+        r"cocaine",
+        r"heroin",
+        r"cannabis",
+        r"narcotics?",
+        r"méthamphétamine",
+        r"methamphetamine",
+        r"trafic de (drogue|stupéfiants)",
+    ),
+    "arms_trafficking": words(
+        r"arms trafficking",
+        r"firearms trafficking",
+        r"gun[- ]running",
+        r"weapons smuggling",
+        r"trafic d'armes",
+    ),
+    "fraud": words(
+        r"fraud\w*",
+        r"scam\w*",
+        r"escroquer\w*",
+        r"arnaque\w*",
+        r"con (buyers|victims|people)",
+    ),
+    "counterfeiting": words(
+        r"counterfeit\w*",
+        r"contrefa\w*",
+        r"bogus (goods|products|items)",
+    ),
+    "document_fraud": words(
+        r"false (ids?|documents?|documentation|identity|passports?)",
+        r"fake (passports?|ids?|documents?|visas?)",
+        r"forged (documents?|passports?)",
+        r"passport forgery",
+        r"document fraud",
+        r"faux papiers",
+        r"sham marriages?",
+    ),
+    "corruption": words(
+        r"corrupt\w*",
+        r"brib\w*",
+        r"kickbacks?",
+        r"pots-de-vin",
+    ),
+    "cybercrime": words(
+        r"cyber ?crime",
+        r"cyber[- ]scam",
+        r"scam cent(re|er)s?",
+        r"hacking",
+        r"ransomware",
+        r"darknet",
+        r"dark web",
+        r"cybercriminal\w*",
+    ),
 }
 # Crime types that put an article in scope on their own.
 IN_SCOPE = ("human_trafficking", "migrant_smuggling", "sexual_exploitation", "forced_labour",
             "child_sexual_abuse", "money_laundering", "document_fraud", "corruption")  # fmt: skip
 SUPPORTING = ("fraud", "cybercrime", "counterfeiting", "arms_trafficking", "drug_trafficking")
 # A supporting crime needs an enforcement context to be in scope (an organised fraud ring).
-ENFORCEMENT = r"(?i)\b(arrest\w*|charged|indict\w*|convicted|sentenced|raid\w*|dismantl\w*|busted|seized|network|gang|ring|organi[sz]ed crime|arrêt\w*|démantel\w*)"
+ENFORCEMENT = words(
+    r"arrest\w*", "charged", r"indict\w*", "convicted", "sentenced", r"raid\w*", r"dismantl\w*",
+    "busted", "seized", "network", "gang", "ring", "organi[sz]ed crime", r"arrêt\w*",
+    r"démantel\w*",
+)  # fmt: skip
 
 LANGUAGES = ("ENGLISH", "FRENCH", "SPANISH", "GERMAN", "ITALIAN", "PORTUGUESE", "DUTCH",
              "GREEK", "ROMANIAN", "TURKISH", "POLISH", "ARABIC", "RUSSIAN")  # fmt: skip
@@ -224,9 +355,7 @@ def line_features() -> list[pl.Expr]:
     n_long = text.str.count_matches(r"\b\p{L}{4,}")
     n_cap_long = text.str.count_matches(r"(^|[\s(\-])[“‘\"']?\p{Lu}[\p{L}’']{3,}")
     return [
-        ((text == "") & (pl.col("line").str.strip_chars(" \t\r") != PAGE_BREAK)).alias(
-            "is_blank"
-        ),
+        ((text == "") & (pl.col("line").str.strip_chars(" \t\r") != PAGE_BREAK)).alias("is_blank"),
         (pl.col("line").str.strip_chars(" \t\r") == PAGE_BREAK).alias("is_page_break"),
         (_matches(FURNITURE_LINE) | _matches(REVISION_HEADER) | _matches(AGO_LINE)).alias(
             "is_furniture"
@@ -304,9 +433,7 @@ def classify_lines(lines: pl.DataFrame) -> pl.DataFrame:
     ).cum_sum().over("doc_id") == 1
     lines = lines.with_columns(
         is_title=pl.col("is_title") | (~has_title & first_content & ~pl.col("is_blank"))
-    ).with_columns(
-        article_no=pl.col("is_title").cast(pl.Int64).cum_sum().over("doc_id") - 1
-    )
+    ).with_columns(article_no=pl.col("is_title").cast(pl.Int64).cum_sum().over("doc_id") - 1)
     return lines
 
 
@@ -315,9 +442,10 @@ def article_lines(lines: pl.DataFrame) -> pl.DataFrame:
     return (
         lines.filter(pl.col("article_no") >= 0)
         .with_columns(
-            title=pl.col("stripped").filter(pl.col("is_title")).first().over(
-                "doc_id", "article_no"
-            ),
+            title=pl.col("stripped")
+            .filter(pl.col("is_title"))
+            .first()
+            .over("doc_id", "article_no"),
             in_tail=pl.col("is_tail_start").cum_max().over("doc_id", "article_no"),
             nth_content=(~pl.col("is_blank")).cum_sum().over("doc_id", "article_no"),
         )
@@ -380,9 +508,7 @@ def crime_type_counts() -> list[pl.Expr]:
 def relevance(articles: pl.DataFrame) -> pl.DataFrame:
     """Crime types named, whether the article is in scope, and why."""
     articles = articles.with_columns(crime_type_counts()).with_columns(
-        n_enforcement=pl.concat_str("title", "body", separator="\n").str.count_matches(
-            ENFORCEMENT
-        ),
+        n_enforcement=pl.concat_str("title", "body", separator="\n").str.count_matches(ENFORCEMENT),
         n_words=pl.col("body").str.count_matches(r"\S+"),
     )
     # A crime type counts when its words recur, or once in a short article or in the title.
@@ -438,7 +564,9 @@ def fingerprint(column: str = "body") -> pl.Expr:
 
 
 def segment(
-    documents: pl.DataFrame, extractor_version: str, known_fingerprints: dict[str, str] | None = None
+    documents: pl.DataFrame,
+    extractor_version: str,
+    known_fingerprints: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Articles of a batch of documents, in the ARTICLES schema.
 
@@ -453,11 +581,10 @@ def segment(
     languages = detect_languages(articles.select(sample).to_series().to_list())
     articles = articles.with_columns(
         language=pl.Series(languages, dtype=pl.String),
-        article_id=pl.concat_str("doc_id", pl.lit(":"), "article_no")
-        .map_batches(_sha16, return_dtype=pl.String),
-        article_index=(pl.int_range(pl.len()).over("doc_id", order_by="article_no")).cast(
-            pl.Int32
+        article_id=pl.concat_str("doc_id", pl.lit(":"), "article_no").map_batches(
+            _sha16, return_dtype=pl.String
         ),
+        article_index=(pl.int_range(pl.len()).over("doc_id", order_by="article_no")).cast(pl.Int32),
         extractor_version=pl.lit(extractor_version),
     ).with_columns(
         # Short bodies (a caption, a teaser) say too little to call two articles the same.

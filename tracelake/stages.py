@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from tracelake import extract, land, lakeio, segment
+from tracelake import extract, lakeio, land, segment
 from tracelake.config import Settings
 from tracelake.schemas import ARTICLES, ENTITIES, RAW_DOCUMENTS, STATISTICS
 
@@ -145,7 +145,9 @@ def segment_batch(settings: Settings, doc_ids: list[str]) -> BatchSummary:
 
 def extract_batch(settings: Settings, batch: BatchSummary, doc_ids: list[str]) -> BatchSummary:
     """Extract statistics and entities of a segmented batch, then record it as processed."""
-    articles = pl.read_parquet(settings.staged_table_dir("articles") / f"part-{batch.batch_key}.parquet")
+    articles = pl.read_parquet(
+        settings.staged_table_dir("articles") / f"part-{batch.batch_key}.parquet"
+    )
     stats = extract.statistics(articles, settings.extractor_version)
     ents = extract.entities(articles, settings.extractor_version)
     for table, frame, schema in (("statistics", stats, STATISTICS), ("entities", ents, ENTITIES)):
@@ -184,6 +186,9 @@ def ensure_staged_tables(settings: Settings) -> None:
 def staged_counts(settings: Settings) -> dict[str, int]:
     """Rows in each staged table of the current extractor version."""
     return {
-        table: lakeio.scan(settings.staged_table_dir(table), schema).select(pl.len()).collect().item()
+        table: lakeio.scan(settings.staged_table_dir(table), schema)
+        .select(pl.len())
+        .collect()
+        .item()
         for table, schema in STAGED_TABLES.items()
     }
