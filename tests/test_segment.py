@@ -124,6 +124,8 @@ def test_jsonl_pages_are_articles() -> None:
         ("Tuesday, 5 July 2022", date(2022, 7, 5)),
         ("publié le 12 mars 2021", date(2021, 3, 12)),
         ("6 years ago", None),
+        ("31 November 2022", None),
+        ("2023-02-30", None),
         ("The meeting on 6 December 2023 was short.", None),
     ],
 )

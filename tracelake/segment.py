@@ -258,11 +258,13 @@ def _date_from_groups(groups: pl.Expr) -> pl.Expr:
         .then(month.cast(pl.Int32, strict=False))
         .otherwise(month.replace_strict(MONTHS, default=None, return_dtype=pl.Int32))
     )
-    return pl.date(
-        groups.struct.field("year").cast(pl.Int32, strict=False),
-        month_number,
-        groups.struct.field("day").cast(pl.Int32, strict=False),
-    )
+    # Through a string, so that an impossible date ("31 November") gives null, not an error.
+    return pl.format(
+        "{}-{}-{}",
+        groups.struct.field("year"),
+        month_number.cast(pl.String).str.zfill(2),
+        groups.struct.field("day").str.zfill(2),
+    ).str.to_date("%Y-%m-%d", strict=False)
 
 
 def date_in_line(column: str = "stripped") -> pl.Expr:
