@@ -77,3 +77,37 @@ def test_second_run_on_the_same_input_does_no_new_work(first_run: tuple[dict, Pa
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         after = con.execute("select * from marts.fct_statistics order by all").fetchall()
     assert after == before
+
+
+def test_critical_expectation_stops_the_run_before_publishing(
+    first_run: tuple[dict, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report, data = first_run
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    published = (copy / "warehouse.duckdb").read_bytes()
+    strict = tmp_path / "expectations"
+    shutil.copytree(Path(__file__).parent.parent / "expectations", strict)
+    suite_file = strict / "staged_statistics.json"
+    suite = json.loads(suite_file.read_text())
+    # Demand a metric that no statistic has: every row breaks it.
+    suite["tables"]["statistics"]["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "metric", "value_set": ["no_such_metric"]},
+            "severity": "critical",
+        }
+    )
+    suite_file.write_text(json.dumps(suite))
+    monkeypatch.setenv("TRACELAKE_EXPECTATIONS_DIR", str(strict))
+    with pytest.raises(Exception, match="critical expectations failed in staged_statistics"):
+        pipeline(report["source_dir"], str(copy))
+    failed = json.loads((copy / "runs" / "latest.json").read_text())
+    assert failed["status"] == "failed"
+    assert failed["published"] is False
+    outcome = failed["validation"]["staged_statistics"]
+    assert outcome["success"] is False
+    [failure] = outcome["failures"]
+    assert failure["expectation_type"] == "expect_column_values_to_be_in_set"
+    assert failure["unexpected_count"] == report["statistics"]
+    assert (copy / "warehouse.duckdb").read_bytes() == published

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,18 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when segment or extract changes what they produce: every document is then reprocessed.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_CODE_VERSION = "1"
+# Reference lists the extractor reads; editing one also means reprocessing.
+REFERENCE_FILES = ("dbt/seeds/agencies.csv", "dbt/seeds/country_aliases.csv")
+
+
+def extractor_version() -> str:
+    """The code version plus a short hash of the reference lists, e.g. `1-3fa2c9d1`."""
+    digest = hashlib.sha256()
+    for name in REFERENCE_FILES:
+        path = PROJECT_ROOT / name
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return f"{EXTRACTOR_CODE_VERSION}-{digest.hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)
@@ -20,7 +32,7 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
     max_file_bytes: int = 20 * 1024 * 1024
     batch_size: int = 2000
-    extractor_version: str = EXTRACTOR_VERSION
+    extractor_version: str = field(default_factory=extractor_version)
     dbt_project_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "dbt")
     expectations_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "expectations")
 
@@ -37,6 +49,8 @@ class Settings:
             values["max_file_bytes"] = int(env["TRACELAKE_MAX_FILE_BYTES"])
         if "TRACELAKE_BATCH_SIZE" in env:
             values["batch_size"] = int(env["TRACELAKE_BATCH_SIZE"])
+        if "TRACELAKE_EXPECTATIONS_DIR" in env:
+            values["expectations_dir"] = Path(env["TRACELAKE_EXPECTATIONS_DIR"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("source_dir", "data_dir", "dbt_project_dir", "expectations_dir"):
             if key in values:

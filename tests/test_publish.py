@@ -1,0 +1,46 @@
+"""Publish: readers keep a consistent view while a new build replaces the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from tracelake import publish
+
+
+def build(path: Path, rows: int) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            f"create table marts.fct_statistics as select range as value from range({rows})"
+        )
+    return path
+
+
+def test_publish_replaces_while_a_reader_keeps_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "warehouse.duckdb"
+    publish.publish(build(tmp_path / "build-1.duckdb", 3), target)
+    reader = duckdb.connect(str(target), read_only=True)
+    publish.publish(build(tmp_path / "build-2.duckdb", 5), target)
+    assert reader.execute("select count(*) from marts.fct_statistics").fetchone() == (3,)
+    reader.close()
+    with duckdb.connect(str(target), read_only=True) as fresh:
+        assert fresh.execute("select count(*) from marts.fct_statistics").fetchone() == (5,)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]
+
+
+def test_publish_from_another_folder(tmp_path: Path) -> None:
+    (tmp_path / "build").mkdir()
+    target = tmp_path / "out" / "warehouse.duckdb"
+    target.parent.mkdir()
+    publish.publish(build(tmp_path / "build" / "b.duckdb", 2), target)
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_statistics").fetchone() == (2,)
+
+
+def test_export_marts_writes_parquet(tmp_path: Path) -> None:
+    warehouse = build(tmp_path / "w.duckdb", 4)
+    [path] = publish.export_marts(warehouse, tmp_path / "marts")
+    assert path.name == "fct_statistics.parquet"
+    assert duckdb.sql(f"select count(*) from '{path}'").fetchall() == [(4,)]
