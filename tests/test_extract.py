@@ -24,6 +24,7 @@ def article(body: str, language: str = "en", crime_types: list[str] | None = Non
             "title": ["A title"],
             "body": [body],
             "body_offsets": [offsets],
+            "head": [""],
             "fingerprint": ["fp"],
             "char_start": [0],
             "char_end": [at],
@@ -172,3 +173,39 @@ def test_entities_agencies_countries_operations() -> None:
         ("country", "GB"), ("country", "RO"), ("country", "FR"),
         ("crime_type", "human_trafficking"),
     }  # fmt: skip
+
+
+def countries(body: str, title: str = "A title") -> set[str]:
+    frame = article(body).with_columns(title=pl.lit(title))
+    rows = extract.entities(frame, "test").filter(pl.col("entity_type") == "country")
+    return set(rows.get_column("entity_id").to_list())
+
+
+def test_countries_of_the_story_not_of_the_institutions() -> None:
+    body = (
+        "PARIS, France – Police rescued 12 women in Romania and Bulgaria.\n"
+        "The work was funded by the German Foreign Office and reported by Agence France-Presse.\n"
+        "Analysts at its headquarters in Lyon, France, followed the case.\n"
+        "Officers from Austria, Belgium, Croatia, Denmark, Estonia, Finland, Greece, Hungary "
+        "and Ireland attended a meeting.\n"
+        "A spokesman mentioned Portugal once, in passing.\n"
+        "Most of the victims were from Moldova. Moldova has asked for help."
+    )
+    assert countries(body) == {"RO", "BG", "MD"}
+
+
+def test_a_country_in_the_title_counts() -> None:
+    body = "Police made arrests.\nNothing else.\nThe weather was fine.\nChile was quiet."
+    assert countries(body, title="Smuggling ring broken up in Chile") == {"CL"}
+
+
+def test_continents_are_not_countries() -> None:
+    assert countries("Smugglers moved people from Libya to North America.") == {"LY"}
+
+
+def test_agency_named_in_the_source_line() -> None:
+    frame = article("During the action day, officers arrested 10 suspects.").with_columns(
+        head=pl.lit("Source: Europol")
+    )
+    rows = extract.entities(frame, "test").filter(pl.col("entity_type") == "agency")
+    assert rows.get_column("entity_id").to_list() == ["Europol"]

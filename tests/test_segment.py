@@ -199,3 +199,23 @@ def test_copies_within_one_batch_point_to_the_first() -> None:
         None,
         articles.get_column("article_id")[0],
     ]
+
+
+def test_photo_captions_are_not_body() -> None:
+    captions = (
+        "Document checks at the border.\nSuspects arrested in Sofia.\nVehicle checks at night.\n"
+    )
+    text = f"Valencia ring dismantled\nSource: Europol\n\n{BODY_A}\n\n{captions}\n{BODY_B}\n"
+    row = run(text).row(0, named=True)
+    assert row["body"] == f"{BODY_A}\n{BODY_B}"
+    assert row["head"] == "Source: Europol"
+
+
+def test_child_sexual_abuse_is_not_also_sexual_exploitation() -> None:
+    body = (
+        "Experts met to discuss the sexual exploitation of children online and how to end child "
+        "sexual abuse material. The sexual exploitation of children is a global crime."
+    )
+    row = run(f"Experts meet in Nairobi\nSource: Agency\n\n{body}\n").row(0, named=True)
+    assert "child_sexual_abuse" in row["crime_types"]
+    assert "sexual_exploitation" not in row["crime_types"]

@@ -295,6 +295,26 @@ PERSON_VERBS = ("arrested", "charged", "convicted", "rescued", "killed", "injure
 FIXED_CLASSES = ("minor", "arrested", "charged", "convicted", "killed", "investigations",
                  "raids", "checks", "accounts")  # fmt: skip
 
+# Entity salience: see salient_countries.
+ENUMERATION_MIN = 8
+LEAD_SENTENCES = 2
+# Words that tell of the crime or of the police action against it, English and French.
+INCIDENT = (
+    r"(?i)\b(arrest\w*|detain\w*|apprehend\w*|rescu\w*|traffick\w*|smuggl\w*|exploit\w*|"
+    r"lured|raid\w*|seiz\w*|dismantl\w*|charged|convicted|intercept\w*|busted|"
+    r"arrêt\w*|interpell\w*|démantel\w*|exploit\w*|passeurs?)"
+)
+# A country named as part of an institution's name or seat, not as a place of the crime.
+INSTITUTION_AFTER = (
+    r"^(-Presse|-Press|\s+(Foreign|Home|Interior|Defence|Defense|Justice) "
+    r"(Office|Ministry|Department)|\s+news agency|\s+(Embassy|Consulate)|"
+    r"\s+(Press Agency|News Agency))"
+)
+INSTITUTION_BEFORE = (
+    r"(?i)(headquarter(s|ed) in|embassy of|embassy in)\s+(\p{Lu}[\p{L}.-]*,?\s+)?$"
+)
+# A wire dateline opening the first sentence: "LYON, France –", "WASHINGTON, D.C., —".
+DATELINE = r"^\p{Lu}[\p{Lu}\s.'’-]+,[^–—-]{0,40}[–—-]"
 OPERATION = (
     r"\b(?:Operation|Opération|operation|opération)\s+[“\"‘']?((?:\p{Lu}[\p{L}’'-]*|[IVX]+|\d+)"
     r"(?:\s+(?:\p{Lu}[\p{L}’'-]*|[IVX]+|\d+))*)"
@@ -586,31 +606,82 @@ def statistics(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     ).select(STATISTICS.names)
 
 
+def entity_text(articles: pl.DataFrame) -> pl.DataFrame:
+    """Title, head lines and body sentences of each article, ranked in reading order.
+
+    The title and head ("Source: Europol") rank -1; body sentences rank 0, 1, 2, ...
+    """
+    body = sentences(articles).with_columns(
+        rank=pl.int_range(pl.len()).over("article_id", order_by=["line_no", "sentence_no"])
+    )
+    heads = articles.select(
+        "article_id",
+        "doc_id",
+        "language",
+        sentence=pl.concat_str("title", "head", separator="\n"),
+        sentence_start="char_start",
+        rank=pl.lit(-1, dtype=pl.Int64),
+    )
+    return pl.concat([heads, body.select(heads.columns)], how="vertical_relaxed")
+
+
+def _mentions(text: pl.DataFrame, entity_type: str, pattern: str, lookup: dict) -> pl.DataFrame:
+    hits = matches(text, pattern).with_columns(
+        entity_type=pl.lit(entity_type), mention=pl.col("match").str.strip_chars()
+    )
+    return hits.with_columns(
+        entity_id=pl.col("mention").replace_strict(lookup, default=None)
+    ).drop_nulls("entity_id")
+
+
+def salient_countries(hits: pl.DataFrame) -> pl.DataFrame:
+    """Countries an article is about, not every country it names.
+
+    Mentions in a roll call of participants (a sentence naming ENUMERATION_MIN countries or
+    more), in a dateline ("LYON, France -") and in the name or seat of an institution
+    ("Agence France-Presse", "the German Foreign Office", "headquarters in Lyon") are dropped.
+    A country is kept when the title or the lead (first LEAD_SENTENCES sentences) names it,
+    when it is named twice, or when a sentence telling of the crime or the police action
+    (INCIDENT) names it.
+    """
+    dateline = pl.col("sentence").str.extract(DATELINE, 0).str.len_chars()
+    after = pl.col("sentence").str.slice(pl.col("pos") + pl.col("match").str.len_chars(), 30)
+    before = pl.col("sentence").str.slice(0, pl.col("pos")).str.slice(-30)
+    hits = (
+        hits.filter(pl.col("entity_id") != "")
+        .with_columns(
+            in_roll_call=pl.col("entity_id").n_unique().over("article_id", "rank")
+            >= ENUMERATION_MIN,
+            in_dateline=(pl.col("rank") == 0) & (pl.col("pos") < dateline.fill_null(0)),
+            in_institution=after.str.contains(INSTITUTION_AFTER)
+            | before.str.contains(INSTITUTION_BEFORE),
+        )
+        .filter(~pl.col("in_roll_call") & ~pl.col("in_dateline") & ~pl.col("in_institution"))
+    )
+    salient = (
+        (pl.col("rank").min().over("article_id", "entity_id") < LEAD_SENTENCES)
+        | (pl.len().over("article_id", "entity_id") >= 2)
+        | pl.col("sentence").str.contains(INCIDENT).any().over("article_id", "entity_id")
+    )
+    return hits.filter(salient)
+
+
 def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     """Agencies, countries, operations and crime types named by each article."""
-    sents = sentences(articles)
+    text = entity_text(articles)
     agencies = reference.agency_aliases()
     countries = reference.country_aliases()
-    found = []
-    for entity_type, pattern, lookup in (
-        ("agency", reference.alternation(list(agencies)), agencies),
-        ("country", reference.alternation(list(countries)), countries),
-    ):
-        hits = matches(sents, pattern).with_columns(
-            entity_type=pl.lit(entity_type),
+    found = [
+        _mentions(text, "agency", reference.alternation(list(agencies)), agencies),
+        salient_countries(
+            _mentions(text, "country", reference.alternation(list(countries)), countries)
+        ),
+        matches(text, OPERATION).with_columns(
+            entity_type=pl.lit("operation"),
             mention=pl.col("match").str.strip_chars(),
-        )
-        found.append(
-            hits.with_columns(
-                entity_id=pl.col("mention").replace_strict(lookup, default=None)
-            ).drop_nulls("entity_id")
-        )
-    operations = matches(sents, OPERATION).with_columns(
-        entity_type=pl.lit("operation"),
-        mention=pl.col("match").str.strip_chars(),
-        entity_id=pl.col("match").str.extract(OPERATION, 1),
-    )
-    found.append(operations)
+            entity_id=pl.col("match").str.extract(OPERATION, 1),
+        ),
+    ]
     rows = pl.concat(
         [
             frame.select(

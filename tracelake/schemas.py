@@ -31,6 +31,9 @@ ARTICLES = pa.schema(
             "body", pa.string(), nullable=False
         ),  # article lines without furniture, "\n"-joined
         pa.field("body_offsets", pa.list_(pa.int64()), nullable=False),  # doc offset of each line
+        pa.field(
+            "head", pa.string(), nullable=False
+        ),  # lines under the title: source, byline, date
         pa.field("fingerprint", pa.string(), nullable=False),  # hash of the normalised body
         pa.field("char_start", pa.int64(), nullable=False),  # span of the article in doc text
         pa.field("char_end", pa.int64(), nullable=False),

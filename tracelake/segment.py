@@ -60,6 +60,7 @@ AGO_LINE = (
 )
 URL_LINE = r"(?i)^(url|link|source url)\s*:\s*https?://\S+$"
 PAGE_BREAK = "\f"
+CAPTION_MAX_CHARS = 100
 
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -138,6 +139,7 @@ CRIME_PATTERNS = {
     ),
     "sexual_exploitation": words(
         r"sexual(ly)? exploit\w*",
+        r"sexual (and|or) \w+ exploitation",
         r"prostitut\w*",
         r"sex work\w*",
         r"sex trade",
@@ -227,6 +229,9 @@ CRIME_PATTERNS = {
 # Crime types that put an article in scope on their own.
 IN_SCOPE = ("human_trafficking", "migrant_smuggling", "sexual_exploitation", "forced_labour",
             "child_sexual_abuse", "money_laundering", "document_fraud", "corruption")  # fmt: skip
+# Crime types whose words name nothing else: one mention is enough.
+SPECIFIC = ("money_laundering", "forced_labour", "child_sexual_abuse", "document_fraud",
+            "arms_trafficking")  # fmt: skip
 SUPPORTING = ("fraud", "cybercrime", "counterfeiting", "arms_trafficking", "drug_trafficking")
 # A supporting crime needs an enforcement context to be in scope (an organised fraud ring).
 ENFORCEMENT = words(
@@ -425,9 +430,27 @@ def classify_lines(lines: pl.DataFrame) -> pl.DataFrame:
         is_title=pl.col("is_title")
         & ~(_prev(pl.col("is_title")).fill_null(False) & ~pl.col("next_marker"))
     )
+    # Photo captions: a run of three or more short one-sentence lines between paragraphs.
+    short = (
+        pl.col("stripped").str.len_chars().is_between(8, CAPTION_MAX_CHARS)
+        & pl.col("stripped").str.contains(r"[.!]$")
+        & (pl.col("stripped").str.count_matches(r"[.!?]\s") == 0)
+        & ~pl.col("is_list_item")
+        & ~pl.col("is_title")
+        & ~pl.col("is_marker")
+    )
+    content = (
+        content.with_columns(_short=short)
+        .with_columns(_run=(~pl.col("_short")).cum_sum().over("doc_id"))
+        .with_columns(
+            is_caption=pl.col("_short") & (pl.col("_short").sum().over("doc_id", "_run") >= 3)
+        )
+    )
     lines = lines.join(
-        content.select("doc_id", "line_no", "is_title"), on=["doc_id", "line_no"], how="left"
-    ).with_columns(pl.col("is_title").fill_null(False))
+        content.select("doc_id", "line_no", "is_title", "is_caption"),
+        on=["doc_id", "line_no"],
+        how="left",
+    ).with_columns(pl.col("is_title", "is_caption").fill_null(False))
     # A document without any title line is one article titled by its first line.
     has_title = pl.col("is_title").any().over("doc_id")
     first_content = (
@@ -461,8 +484,10 @@ def article_lines(lines: pl.DataFrame) -> pl.DataFrame:
                 | pl.col("is_list_header")
                 | pl.col("in_tail")
                 | pl.col("is_page_break")
+                | pl.col("is_caption")
                 | (pl.col("stripped") == pl.col("title"))
-            )
+            ),
+            is_head=pl.col("is_marker") & (pl.col("nth_content") <= 6),
         )
     )
 
@@ -485,6 +510,7 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
             body_offsets=pl.col("content_start").filter(pl.col("is_body")).cast(pl.Int64),
             char_start=pl.col("line_start").min().cast(pl.Int64),
             char_end=(pl.col("line_start") + pl.col("line_len")).max().cast(pl.Int64),
+            head=pl.col("stripped").filter(pl.col("is_head")).str.join("\n"),
             head_date=head_date,
             url_date=pl.col("url_date").drop_nulls().first(),
         )
@@ -504,7 +530,14 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
 def crime_type_counts() -> list[pl.Expr]:
     """How often the words of each crime type occur in title and body."""
     text = pl.concat_str("title", "body", separator="\n")
-    return [text.str.count_matches(p).alias(f"n_{name}") for name, p in CRIME_PATTERNS.items()]
+    # Sexual exploitation of children is counted as child sexual abuse, not twice.
+    without_csa = text.str.replace_all(CRIME_PATTERNS["child_sexual_abuse"], "")
+    return [
+        (without_csa if name == "sexual_exploitation" else text)
+        .str.count_matches(pattern)
+        .alias(f"n_{name}")
+        for name, pattern in CRIME_PATTERNS.items()
+    ]
 
 
 def relevance(articles: pl.DataFrame) -> pl.DataFrame:
@@ -513,9 +546,10 @@ def relevance(articles: pl.DataFrame) -> pl.DataFrame:
         n_enforcement=pl.concat_str("title", "body", separator="\n").str.count_matches(ENFORCEMENT),
         n_words=pl.col("body").str.count_matches(r"\S+"),
     )
-    # A crime type counts when its words recur, or once in a short article or in the title.
+    # A crime type counts when its words recur, or once in a short article or in the title;
+    # a term that names only that crime ("laundered", "forced labour") counts the first time.
     named = {
-        name: (pl.col(f"n_{name}") >= 2)
+        name: (pl.col(f"n_{name}") >= (1 if name in SPECIFIC else 2))
         | ((pl.col(f"n_{name}") >= 1) & (pl.col("n_words") < 150))
         | pl.col("title").str.contains(CRIME_PATTERNS[name])
         for name in CRIME_PATTERNS
