@@ -90,7 +90,7 @@ CASES = [
     ("The camp held at least 70 lone children.", {("minors", 70, "at_least", None)}),
     ("At least five migrants suffered gunshot wounds.", {("injured", 5, "at_least", None)}),
     ("Seven migrants were killed when the boat capsized.", {("killed", 7, "exact", None)}),
-    ("The bodies of 39 people were found in the trailer.", set()),
+    ("The bodies of 39 people were found in the trailer.", {("killed", 39, "exact", None)}),
     # investigations, raids, checks, accounts
     ("More than 360 investigations opened.", {("investigations", 360, "more_than", None)}),
     ("The agencies raided 16 properties.", {("raids", 16, "exact", None)}),
@@ -133,7 +133,188 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("sentence", "expected"), CASES, ids=[c[0][:40] for c in CASES])
+MORE_CASES = [
+    # arrests, English
+    ("Officers detained 23 suspected smugglers in Dover.", {("arrested", 23, "exact", None)}),
+    (
+        "Border police apprehended more than 150 people smugglers last year.",
+        {("arrested", 150, "more_than", None)},
+    ),
+    (
+        "At least 30 people were arrested in coordinated raids.",
+        {("arrested", 30, "at_least", None)},
+    ),
+    (
+        "The gang's leader and 11 accomplices were taken into custody.",
+        {("arrested", 11, "exact", None)},
+    ),
+    ("Nine men were arrested at the farm.", {("arrested", 9, "exact", None)}),
+    ("Police made 57 arrests across five countries.", {("arrested", 57, "exact", None)}),
+    (
+        "Italian police arrested about 70 members of the network.",
+        {("arrested", 70, "approx", None)},
+    ),
+    (
+        "A total of 1,200 suspects were detained during the week of action.",
+        {("arrested", 1200, "exact", None)},
+    ),
+    ("Up to 40 people could be arrested, prosecutors said.", {("arrested", 40, "at_most", None)}),
+    ("Seventeen suspects were apprehended near the border.", {("arrested", 17, "exact", None)}),
+    # arrests, French
+    ("Sept personnes ont été interpellées mardi à Lyon.", {("arrested", 7, "exact", None)}),
+    ("La police a arrêté 14 passeurs présumés.", {("arrested", 14, "exact", None)}),
+    ("Au moins 20 personnes ont été placées en garde à vue.", {("arrested", 20, "at_least", None)}),
+    ("Plus de 100 suspects ont été arrêtés en Europe.", {("arrested", 100, "more_than", None)}),
+    ("Trois hommes ont été interpellés à Calais.", {("arrested", 3, "exact", None)}),
+    # charges and convictions
+    ("Eight defendants were indicted by a federal grand jury.", {("charged", 8, "exact", None)}),
+    ("Prosecutors charged 12 people with money laundering.", {("charged", 12, "exact", None)}),
+    ("Two contractors were charged with forced labour offences.", {("charged", 2, "exact", None)}),
+    ("Four traffickers were convicted at Leeds Crown Court.", {("convicted", 4, "exact", None)}),
+    ("The court sentenced five gang members to prison.", {("convicted", 5, "exact", None)}),
+    ("Deux hommes ont été condamnés à dix ans de prison.", {("convicted", 2, "exact", None)}),
+    (
+        "Quatre personnes ont été mises en examen pour traite des êtres humains.",
+        {("charged", 4, "exact", None)},
+    ),
+    ("More than 30 people have been prosecuted since 2019.", {("charged", 30, "more_than", None)}),
+    ("Three men were jailed for a total of 25 years.", {("convicted", 3, "exact", None)}),
+    # rescued
+    ("Police rescued 96 victims of trafficking.", {("rescued", 96, "exact", None)}),
+    ("Some 300 workers were freed from the camps.", {("rescued", 300, "approx", None)}),
+    ("A total of 31 victims were safeguarded by officers.", {("rescued", 31, "exact", None)}),
+    ("The coastguard rescued 420 migrants off Lampedusa.", {("rescued", 420, "exact", None)}),
+    ("Eleven women were freed from a brothel in Athens.", {("rescued", 11, "exact", None)}),
+    ("Les gendarmes ont libéré 12 victimes.", {("rescued", 12, "exact", None)}),
+    (
+        "Nearly 2,000 potential victims were identified and rescued.",
+        {("rescued", 2000, "approx", None)},
+    ),
+    ("Officers safeguarded 22 children during the operation.", {("minors", 22, "exact", None)}),
+    # victims
+    ("Investigators identified 140 victims of the scheme.", {("victims", 140, "exact", None)}),
+    (
+        "The network exploited more than 200 workers from Romania.",
+        {("victims", 200, "more_than", None)},
+    ),
+    ("Around 60 women were forced into prostitution.", {("victims", 60, "approx", None)}),
+    ("Les enquêteurs ont recensé 1 500 victimes.", {("victims", 1500, "exact", None)}),
+    ("At least 45 victims were trafficked to the UK.", {("victims", 45, "at_least", None)}),
+    ("Hundreds of victims were lured with fake job offers.", {("victims", 100, "at_least", None)}),
+    ("Plus de 40 victimes ont été identifiées.", {("victims", 40, "more_than", None)}),
+    # minors
+    ("Among them were 38 minors.", {("minors", 38, "exact", None)}),
+    ("Some 70 unaccompanied children were found in the camp.", {("minors", 70, "approx", None)}),
+    ("Parmi les victimes figuraient 16 mineurs.", {("minors", 16, "exact", None)}),
+    ("Fourteen girls were intercepted at the airport.", {("minors", 14, "exact", None)}),
+    # migrants
+    ("The lorry carried 39 migrants.", {("migrants", 39, "exact", None)}),
+    (
+        "More than 1,100 migrants were smuggled through the route.",
+        {("migrants", 1100, "more_than", None)},
+    ),
+    ("About 600 refugees crossed the border last week.", {("migrants", 600, "approx", None)}),
+    ("Thousands of asylum seekers are stranded in Bosnia.", {("migrants", 1000, "at_least", None)}),
+    ("Environ 500 migrants dorment dans la rue.", {("migrants", 500, "approx", None)}),
+    ("Officers found 129 migrants locked inside a trailer.", {("migrants", 129, "exact", None)}),
+    (
+        "Tens of thousands of migrants have crossed the Channel.",
+        {("migrants", 10000, "at_least", None)},
+    ),
+    # killed, injured
+    ("Twelve migrants drowned when the dinghy sank.", {("killed", 12, "exact", None)}),
+    ("At least 27 people died in the Channel.", {("killed", 27, "at_least", None)}),
+    ("Seven people were injured in the crash.", {("injured", 7, "exact", None)}),
+    ("Three officers were wounded during the raid.", {("injured", 3, "exact", None)}),
+    ("Le naufrage a fait 41 morts.", {("killed", 41, "exact", None)}),
+    ("Cinq migrants ont été blessés par balle.", {("injured", 5, "exact", None)}),
+    ("The bodies of 18 migrants were recovered.", {("killed", 18, "exact", None)}),
+    # investigations, raids, checks, accounts
+    (
+        "Prosecutors opened 70 investigations into labour exploitation.",
+        {("investigations", 70, "exact", None)},
+    ),
+    ("More than 120 cases were opened by the unit.", {("investigations", 120, "more_than", None)}),
+    ("Police searched 23 houses in three regions.", {("raids", 23, "exact", None)}),
+    ("Officers raided 12 addresses in Kent.", {("raids", 12, "exact", None)}),
+    ("Investigators searched 16 premises across Germany.", {("raids", 16, "exact", None)}),
+    ("Les policiers ont mené 30 perquisitions.", {("raids", 30, "exact", None)}),
+    ("Officers carried out 4,500 checks on vehicles.", {("checks", 4500, "exact", None)}),
+    ("Labour inspectors conducted 800 inspections at farms.", {("checks", 800, "exact", None)}),
+    ("Plus de 2 000 contrôles ont été effectués.", {("checks", 2000, "more_than", None)}),
+    (
+        "Analysts flagged 2,300 social media posts advertising crossings.",
+        {("accounts", 2300, "exact", None)},
+    ),
+    ("The platform removed 410 accounts linked to the gang.", {("accounts", 410, "exact", None)}),
+    (
+        "Investigators uncovered 320 online adverts for sexual services.",
+        {("accounts", 320, "exact", None)},
+    ),
+    ("Les enquêteurs ont repéré une cinquantaine d'annonces.", {("accounts", 50, "approx", None)}),
+    # seized
+    ("Officers seized 214 forged documents.", {("seized", 214, "exact", None)}),
+    (
+        "Police confiscated nine vehicles and 30 phones.",
+        {("seized", 9, "exact", None), ("seized", 30, "exact", None)},
+    ),
+    ("Customs officers seized 12 firearms at the port.", {("seized", 12, "exact", None)}),
+    # money: prices
+    ("Each migrant paid €3,000 for the crossing.", {("price", 3000, "exact", "EUR")}),
+    ("Smugglers charged up to £4,000 per person.", {("price", 4000, "at_most", "GBP")}),
+    ("The fee was $2,500 each.", {("price", 2500, "exact", "USD")}),
+    ("Victims were sold for €1,500 a head.", {("price", 1500, "exact", "EUR")}),
+    ("Chaque passager a payé 2 500 euros par personne.", {("price", 2500, "exact", "EUR")}),
+    ("A seat on the boat cost about $7,000 per passenger.", {("price", 7000, "approx", "USD")}),
+    ("The women were sold for as little as €800 each.", {("price", 800, "exact", "EUR")}),
+    # money: amounts
+    ("The network laundered more than €12 million.", {("amount", 12_000_000, "more_than", "EUR")}),
+    ("Police seized €85,000 in cash.", {("amount", 85000, "exact", "EUR")}),
+    (
+        "The scheme generated about $3.5 million in profits.",
+        {("amount", 3_500_000, "approx", "USD")},
+    ),
+    ("Le réseau a blanchi 12 millions d'euros.", {("amount", 12_000_000, "exact", "EUR")}),
+    ("Les enquêteurs ont saisi 640 000 euros en liquide.", {("amount", 640000, "exact", "EUR")}),
+    ("Assets worth £1.2m were frozen.", {("amount", 1_200_000, "exact", "GBP")}),
+    ("The bribes totalled USD 410,000.", {("amount", 410000, "exact", "USD")}),
+    ("The gang made tens of millions of dollars.", {("amount", 10_000_000, "at_least", "USD")}),
+    (
+        "Profits of €2.4bn were laundered through shell companies.",
+        {("amount", 2_400_000_000, "exact", "EUR")},
+    ),
+    ("The court ordered the return of 250,000 euros.", {("amount", 250000, "exact", "EUR")}),
+    ("Fines of up to $50,000 were imposed.", {("amount", 50000, "at_most", "USD")}),
+    # qualifiers
+    ("Fewer than 20 suspects were charged.", {("charged", 20, "less_than", None)}),
+    ("No more than 15 people were arrested.", {("arrested", 15, "at_most", None)}),
+    ("Almost 90 victims were rescued from the site.", {("rescued", 90, "approx", None)}),
+    ("Roughly 250 migrants were stranded at sea.", {("migrants", 250, "approx", None)}),
+    ("In excess of 1,000 checks were carried out.", {("checks", 1000, "more_than", None)}),
+    ("Moins de 10 personnes ont été arrêtées.", {("arrested", 10, "less_than", None)}),
+    ("Près de 300 migrants ont été secourus.", {("rescued", 300, "approx", None)}),
+    # sentences that give no figure
+    ("The 2019 report was published in Brussels.", set()),
+    ("Operation Sahel Shield ran for 10 days.", set()),
+    ("The suspects, aged 19 to 45, appeared in court.", set()),
+    ("Call the helpline on 08000 121 700.", set()),
+    ("Article 5 of the convention prohibits slavery.", set()),
+    ("The boat left at 3.30am from the beach.", set()),
+    ("Unemployment rose to 12% in the region.", set()),
+    ("He faces up to 20 years in prison.", set()),
+    ("The second phase began on 5 December.", set()),
+    ("She was 17 when she was trafficked.", set()),
+    ("The minister visited the centre for the 3rd time.", set()),
+    ("Les faits remontent à 2018.", set()),
+    ("The law was passed in 2015 after a long debate.", set()),
+    ("The interview lasted 45 minutes.", set()),
+]
+
+
+ALL_CASES = CASES + MORE_CASES
+
+
+@pytest.mark.parametrize(("sentence", "expected"), ALL_CASES, ids=[c[0][:40] for c in ALL_CASES])
 def test_sentence_figures(sentence: str, expected: set[tuple]) -> None:
     language = (
         "fr" if any(w in sentence for w in (" le ", "Le ", "Les ", " des ", "Ils ")) else "en"

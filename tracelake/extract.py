@@ -99,7 +99,7 @@ _WORD = "(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 # Vague quantities, read at their lowest (ACLED's convention) with the qualifier at_least.
 VAGUE = {
     "tens of millions": 10_000_000, "hundreds of thousands": 100_000,
-    "tens of thousands": 10_000, "dozens": 12, "scores": 20, "hundreds": 100,
+    "tens of thousands": 10_000, "dozens": 12, "hundreds": 100,
     "thousands": 1_000, "millions": 1_000_000, "tens": 10,
     "des dizaines de millions": 10_000_000, "des centaines de milliers": 100_000,
     "des dizaines de milliers": 10_000, "des dizaines": 10, "des centaines": 100,
@@ -108,8 +108,10 @@ VAGUE = {
     "centaines": 100, "milliers": 1_000,
 }  # fmt: skip
 # Set quantities named by a word: exact readings, but approximate by nature.
-ROUND = {"a dozen": 12, "une douzaine": 12, "une dizaine": 10, "une centaine": 100,
-         "un millier": 1_000, "a hundred": 100, "a thousand": 1_000}  # fmt: skip
+ROUND = {"a dozen": 12, "a hundred": 100, "a thousand": 1_000, "une dizaine": 10,
+         "une douzaine": 12, "une quinzaine": 15, "une vingtaine": 20, "une trentaine": 30,
+         "une quarantaine": 40, "une cinquantaine": 50, "une soixantaine": 60,
+         "une centaine": 100, "un millier": 1_000}  # fmt: skip
 _VAGUE = "|".join(sorted([*VAGUE, *ROUND], key=len, reverse=True))
 SCALES = {"million": 1e6, "millions": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9,
           "billions": 1e9, "bn": 1e9, "b": 1e9, "milliard": 1e9, "milliards": 1e9,
@@ -139,7 +141,7 @@ FIGURE = (
     + _WORD
     + r")*\b)"
     r"(?:\s?(?P<scale>million|millions|billion|billions|milliards?|bn|mn|m|k|thousand)\b)?"
-    r"(?:\s+(?:de\s+)?" + _CUR_POST + r"\b)?"
+    r"(?:\s+(?:de\s+|of\s+)?" + _CUR_POST + r"\b)?"
 )
 # What directly follows a number that is not a count: units of time, ages, percentages,
 # ordinals, clock times, dates.
@@ -231,6 +233,8 @@ NP_STOP = [
 ]
 NOUN_CLASS = {
     "person": r"^(people|persons?|individuals?|suspects?|men|man|women|woman|members?|"
+    r"defendants?|accomplices?|associates?|contractors?|drivers?|couriers?|facilitators?|"
+    r"organi[sz]ers?|ringleaders?|leaders?|foreigners?|families|couples|"
     r"traffickers?|smugglers?|criminals?|offenders?|perpetrators?|nationals?|citizens?|"
     r"gangsters?|pimps?|recruiters?|personnes?|hommes?|femmes?|individus|trafiquants?|"
     r"passeurs?|membres?|ressortissants?|others|adults?|workers?|employees?|labourers?|"
@@ -263,12 +267,12 @@ VERB_CLASS = {
     "arrested": r"(?i)\b(arrest\w*|detain\w*|apprehend\w*|custody|nabbed|caught|arrêt\w*|"
     r"interpell\w*|garde à vue)",
     "charged": r"(?i)\b(charg(ed|ing)|indict\w*|accuse[sd]?|accusing|prosecut\w*|inculp\w*|"
-    r"mis en examen|poursuivi\w*|face charges)",
+    r"mise?s? en examen|poursuivi\w*|face charges)",
     "convicted": r"(?i)\b(convict\w*|sentenc\w*|jailed|imprisoned|found guilty|condamn\w*)",
     "rescued": r"(?i)\b(rescu\w*|safeguard\w*|freed|liberat\w*|saved|secour\w*|libér\w*|"
     r"sauvé\w*|removed from)",
-    "killed": r"(?i)\b(kill\w*|died|dead|drown\w*|murder\w*|perish\w*|tués?|morts?|décéd\w*|"
-    r"lost their lives)",
+    "killed": r"(?i)\b(kill\w*|died|dead|drown\w*|bodies of|remains of|murder\w*|perish\w*|"
+    r"tués?|morts?|décéd\w*|lost their lives)",
     "injured": r"(?i)\b(injur\w*|wound\w*|hurt|bless[ée]\w*)",
     "victims": r"(?i)\b(exploit\w*|fell victim|trafficked|abused|lured|forced|enslaved|"
     r"deceived|victim)",
@@ -286,6 +290,22 @@ PER_UNIT = (
     r"victim|crossing|trip|journey|child|woman|girl|kilo|kg|unit|seat|place|visa)|"
     r"a person|a piece|par personne|par tête|chacun|chacune|par passager|par migrant)\b"
 )
+# The unit said before the sum: "Each migrant paid €3,000".
+PER_UNIT_BEFORE = (
+    r"(?i)\b(each|every|per)\s+(\w+\s+){0,2}(paid|pays|paying|was charged|were charged|"
+    r"had to pay|handed over|payait|a payé|ont payé)\s+(\w+\s+){0,3}$"
+)
+# Said in the passive of people not counted as victims or suspects ("three officers were
+# wounded"), these verbs tell what happened to them.
+PASSIVE_EVENT = (
+    r"(?i)^[^.]{0,40}?\b(were|was|been|are|got)\s+(\w+\s+)?(?P<verb>wounded|injured|hurt|"
+    r"killed|arrested|detained|charged|convicted)"
+)
+PASSIVE_VERB = {"wounded": "injured", "injured": "injured", "hurt": "injured",
+                "killed": "killed", "arrested": "arrested", "detained": "arrested",
+                "charged": "charged", "convicted": "convicted"}  # fmt: skip
+# A number right after a copula with no noun is an age: "She was 17 when ...".
+COPULA_BEFORE = r"(?i)\b(was|is|were|are|turned|aged|âgée?s? de)\s+$"
 PRICE_CONTEXT = (
     r"(?i)\b(paid|pay|pays|paying|charged|charge|charging|price|fee|fees|cost|costs|sold|"
     r"selling|bought|tarif|payé|payaient|prix|vendu\w*)\b"
@@ -310,9 +330,7 @@ INSTITUTION_AFTER = (
     r"(Office|Ministry|Department)|\s+news agency|\s+(Embassy|Consulate)|"
     r"\s+(Press Agency|News Agency))"
 )
-INSTITUTION_BEFORE = (
-    r"(?i)(headquarter(s|ed) in|embassy of|embassy in)\s+(\p{Lu}[\p{L}.-]*,?\s+)?$"
-)
+INSTITUTION_BEFORE = r"(?i)(headquarter(s|ed) in|embassy of|embassy in)\s+(\p{Lu}[\p{L}.-]*,?\s+)?$"
 # A wire dateline opening the first sentence: "LYON, France –", "WASHINGTON, D.C., —".
 DATELINE = r"^\p{Lu}[\p{Lu}\s.'’-]+,[^–—-]{0,40}[–—-]"
 OPERATION = (
@@ -473,11 +491,18 @@ def parse_figures(sents: pl.DataFrame) -> pl.DataFrame:
 
 def noun_phrase() -> pl.Expr:
     """Up to six words after the figure, cut at the first word that ends a noun phrase."""
+    # "hundreds of migrants", "une cinquantaine d'annonces": the noun comes after "of".
+    vague = pl.col("num").str.to_lowercase().is_in([*VAGUE, *ROUND])
+    after = (
+        pl.when(vague)
+        .then(pl.col("after").str.replace(r"^\s*(of|de|d['’])\s*", " "))
+        .otherwise(pl.col("after"))
+    )
     words = (
-        pl.col("after")
-        .str.extract(r"^[\s-]*((?:[\p{L}’'-]+\s*){1,6})")
+        after.str.extract(r"^[\s-]*((?:[\p{L}’'-]+\s*){1,6})")
         .str.to_lowercase()
         .str.extract_all(r"[\p{L}’'-]+")
+        .list.eval(pl.element().str.replace(r"^[dl]['’]", ""))
     )
     stop_at = words.list.eval(pl.element().is_in(NP_STOP))
     cut = pl.when(stop_at.list.any()).then(stop_at.list.arg_max()).otherwise(6)
@@ -539,7 +564,13 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     is_money = pl.col("currency").is_not_null()
     head = pl.col("head")
     metric = (
-        pl.when(is_money & pl.col("after").str.contains(PER_UNIT))
+        pl.when(
+            is_money
+            & (
+                pl.col("after").str.contains(PER_UNIT)
+                | pl.col("before").str.contains(PER_UNIT_BEFORE)
+            )
+        )
         .then(pl.lit("price"))
         .when(is_money)
         .then(pl.lit("amount"))
@@ -566,7 +597,16 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         .when(head == "thing")
         .then(pl.when(verb == "seized").then(pl.lit("seized")))
         .when(head == "count")
-        .then(pl.lit("count"))
+        .then(
+            pl.when(pl.col("right").str.contains(PASSIVE_EVENT))
+            .then(
+                pl.col("right")
+                .str.extract(PASSIVE_EVENT, 3)
+                .str.to_lowercase()
+                .replace_strict(PASSIVE_VERB, default="count")
+            )
+            .otherwise(pl.lit("count"))
+        )
         .when(pl.col("np").list.len() == 0)
         .then(pl.when(verb.is_in(PERSON_VERBS)).then(verb))
     )
@@ -575,6 +615,11 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         | pl.col("before").str.contains(NOT_A_COUNT_BEFORE)
         | (is_money & pl.col("before").str.contains(CONVERSION_BEFORE))
         | pl.col("is_year")
+        | (
+            pl.col("before").str.contains(COPULA_BEFORE)
+            & (pl.col("np").list.len() == 0)
+            & ~is_money
+        )
         | pl.col("value").is_null()
     )
     return figures.with_columns(
