@@ -308,6 +308,8 @@ MORE_CASES = [
     ("Les faits remontent à 2018.", set()),
     ("The law was passed in 2015 after a long debate.", set()),
     ("The interview lasted 45 minutes.", set()),
+    ("The 90-strong team is based in Calais.", set()),
+    ("Les policiers ont libéré 1\u202f500 victimes.", {("rescued", 1500, "exact", None)}),
 ]
 
 

@@ -111,3 +111,27 @@ def test_critical_expectation_stops_the_run_before_publishing(
     assert failure["expectation_type"] == "expect_column_values_to_be_in_set"
     assert failure["unexpected_count"] == report["statistics"]
     assert (copy / "warehouse.duckdb").read_bytes() == published
+
+
+def test_off_topic_and_duplicate_articles_stay_out_of_the_figures(
+    first_run: tuple[dict, Path],
+) -> None:
+    _, data = first_run
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        off_topic = con.execute(
+            "select count(*) from marts.dim_articles where not is_relevant"
+        ).fetchone()[0]
+        copies = con.execute(
+            "select a.article_id, a.duplicate_of_article_id, count(s.statistic_id) "
+            "from marts.dim_articles as a left join marts.fct_statistics as s using (article_id) "
+            "where a.source_file = 'duplicate_wire.txt' group by all"
+        ).fetchall()
+        original_figures = con.execute(
+            "select count(*) from marts.fct_statistics where article_id = ?",
+            [copies[0][1]],
+        ).fetchone()[0]
+    assert off_topic >= 5
+    assert len(copies) == 1
+    assert copies[0][1] is not None
+    assert copies[0][2] == 0
+    assert original_figures > 0

@@ -219,3 +219,14 @@ def test_child_sexual_abuse_is_not_also_sexual_exploitation() -> None:
     row = run(f"Experts meet in Nairobi\nSource: Agency\n\n{body}\n").row(0, named=True)
     assert "child_sexual_abuse" in row["crime_types"]
     assert "sexual_exploitation" not in row["crime_types"]
+
+
+def test_navigation_and_cookie_lines_are_not_body() -> None:
+    text = (
+        "Home\nNews\nSearch\nWe use cookies to improve your experience. Accept cookies\n"
+        f"Valencia ring dismantled\nPublished\n14 April 2021\n{BODY_A}\nAdvertisement\n"
+        "Tags: trafficking, Spain\n"
+    )
+    articles = run(text)
+    assert titles(articles) == ["Valencia ring dismantled"]
+    assert articles.get_column("body").to_list() == [BODY_A]
