@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,16 @@ def shared_dir() -> Path:
     if not (SHARED / "eval" / "score.py").exists():
         pytest.skip("../shared is not beside the checkout")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def seeds_build(
+    prefect_server: None, seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict, Path, Path]:
+    """One flow run on a copy of seeds/: (run report, source dir, data dir). Read, never write."""
+    from flows.pipeline import pipeline
+
+    source = tmp_path_factory.mktemp("seeds-source")
+    shutil.copytree(seeds_dir, source, dirs_exist_ok=True)
+    data = tmp_path_factory.mktemp("seeds-data")
+    return pipeline(str(source), str(data)), source, data

@@ -51,6 +51,8 @@ class Settings:
             values["batch_size"] = int(env["TRACELAKE_BATCH_SIZE"])
         if "TRACELAKE_EXPECTATIONS_DIR" in env:
             values["expectations_dir"] = Path(env["TRACELAKE_EXPECTATIONS_DIR"])
+        if "TRACELAKE_DBT_PROJECT_DIR" in env:
+            values["dbt_project_dir"] = Path(env["TRACELAKE_DBT_PROJECT_DIR"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("source_dir", "data_dir", "dbt_project_dir", "expectations_dir"):
             if key in values:
@@ -88,6 +90,11 @@ class Settings:
     @property
     def marts_dir(self) -> Path:
         return self.data_dir / "marts"
+
+    @property
+    def site_dir(self) -> Path:
+        """Static pages for people: dbt docs in site/dbt, validation pages in site/gx."""
+        return self.data_dir / "site"
 
     @property
     def prefect_home(self) -> Path:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracelake.config import Settings
+
+PR_SET_PDEATHSIG = 1  # prctl(2) option
+_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
+
+# What `dbt docs generate --static` writes that the docs site needs: the page, the same page
+# with manifest and catalog inlined (opens from disk, no web server), and their JSON.
+DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 
 
 @dataclass
@@ -34,15 +45,34 @@ def dbt_env(settings: Settings, warehouse: Path) -> dict[str, str]:
     }
 
 
+def dbt_target_dir(settings: Settings) -> Path:
+    """dbt's target folder (manifest, compiled SQL, run results) for the pipeline's runs."""
+    return settings.build_dir / "dbt" / "target"
+
+
+def die_with_parent() -> None:
+    """In the child: be killed when the run that started it dies (Linux), so a killed run
+    leaves no dbt behind still writing into the data dir once the run lock is free.
+    Runs between fork and exec: no import, no lock, one C call."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def dbt_executable() -> str:
     """The dbt CLI installed beside the running interpreter."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_dbt(settings: Settings, warehouse: Path, command: str = "build") -> DbtResult:
-    """Run `dbt <command>` on the project against warehouse; never raises on model failures."""
-    target = settings.build_dir / "dbt" / "target"
+def run_dbt(
+    settings: Settings, warehouse: Path, command: str = "build", extra_args: Sequence[str] = ()
+) -> DbtResult:
+    """Run `dbt <command>` on the project against warehouse; never raises on model failures.
+
+    command "docs" runs `dbt docs generate`. Every command shares one target folder under
+    the build dir, so later commands reuse the parse of the first.
+    """
+    target = dbt_target_dir(settings)
     logs = settings.build_dir / "dbt" / "logs"
     args = [
         dbt_executable(), command,
@@ -51,9 +81,12 @@ def run_dbt(settings: Settings, warehouse: Path, command: str = "build") -> DbtR
         "--target-path", str(target),
         "--log-path", str(logs),
         "--no-use-colors",
+        *extra_args,
     ]  # fmt: skip
     if command == "docs":
         args[1:2] = ["docs", "generate"]
+    run_results = target / "run_results.json"
+    run_results.unlink(missing_ok=True)  # never read the results of an earlier command
     proc = subprocess.run(
         args,
         env=dbt_env(settings, warehouse),
@@ -61,13 +94,13 @@ def run_dbt(settings: Settings, warehouse: Path, command: str = "build") -> DbtR
         text=True,
         check=False,
         cwd=settings.dbt_project_dir,
+        preexec_fn=die_with_parent,
     )
     result = DbtResult(
         success=proc.returncode == 0,
         command=" ".join(args[:2]),
         log_tail="\n".join((proc.stdout + proc.stderr).splitlines()[-40:]),
     )
-    run_results = target / "run_results.json"
     if run_results.exists():
         data = json.loads(run_results.read_text())
         result.elapsed_s = data.get("elapsed_time")
@@ -81,4 +114,24 @@ def run_dbt(settings: Settings, warehouse: Path, command: str = "build") -> DbtR
             for r in data.get("results", [])
             if r.get("status") in ("error", "fail", "runtime error")
         ]
+    return result
+
+
+def generate_docs(settings: Settings, warehouse: Path) -> DbtResult:
+    """`dbt docs generate` against a built warehouse; the site goes to <site_dir>/dbt.
+
+    The site's files are replaced one by one (each in one rename) only when dbt succeeds,
+    so a failed generation leaves the last site in place. Open static_index.html from disk,
+    or serve the folder and open index.html.
+    """
+    result = run_dbt(settings, warehouse, "docs", ["--static"])
+    if not result.success:
+        return result
+    site = settings.site_dir / "dbt"
+    site.mkdir(parents=True, exist_ok=True)
+    target = dbt_target_dir(settings)
+    for name in DOCS_FILES:
+        staged = site / f".{name}.tmp"
+        shutil.copyfile(target / name, staged)
+        os.replace(staged, site / name)
     return result
