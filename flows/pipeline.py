@@ -13,23 +13,33 @@ from pathlib import Path
 
 import duckdb
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from tracelake import publish, stages, transform, validate
 from tracelake.config import Settings
+from tracelake.crashpoints import pause_here
+from tracelake.progress import StageProgress
 from tracelake.report import RunReport, to_dict
+from tracelake.runlock import run_lock
 
 
 class RunFailed(RuntimeError):
     """The run stopped before publishing; the report says why."""
 
 
-@task(name="discover", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
-def discover_task(settings: Settings) -> tuple[list[Path], list[dict]]:
-    return stages.discover(settings)
+# Retries (with back-off) only on the tasks that touch the source folder or the published
+# files, where a failure may be passing (a network share, a file being replaced); the text
+# and SQL stages are deterministic, so a retry would fail the same way.
+IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5]}
 
 
-@task(name="land", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="discover", cache_policy=NO_CACHE, **IO_RETRIES)
+def discover_task(settings: Settings, run_id: str) -> tuple[list[Path], list[dict]]:
+    return stages.discover(settings, run_id)
+
+
+@task(name="land", cache_policy=NO_CACHE, **IO_RETRIES)
 def land_task(settings: Settings, paths: list[Path], run_id: str) -> stages.LandSummary:
     return stages.land_batch(settings, paths, run_id)
 
@@ -59,15 +69,24 @@ def dbt_build_task(settings: Settings, warehouse: Path) -> transform.DbtResult:
     return transform.run_dbt(settings, warehouse, "build")
 
 
+@task(name="dbt-docs", cache_policy=NO_CACHE)
+def dbt_docs_task(settings: Settings, warehouse: Path) -> transform.DbtResult:
+    return transform.generate_docs(settings, warehouse)
+
+
 @task(name="validate-marts", cache_policy=NO_CACHE)
 def validate_marts_task(settings: Settings, warehouse: Path) -> dict:
     return validate.validate_warehouse(warehouse, settings.expectations_dir).to_dict()
 
 
-@task(name="publish", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[1, 5])
+@task(name="publish", cache_policy=NO_CACHE, **IO_RETRIES)
 def publish_task(settings: Settings, build: Path) -> Path:
-    publish.export_marts(build, settings.marts_dir)
     return publish.publish(build, settings.warehouse_path)
+
+
+@task(name="export-marts", cache_policy=NO_CACHE, **IO_RETRIES)
+def export_marts_task(settings: Settings) -> list[Path]:
+    return publish.export_marts(settings.warehouse_path, settings.marts_dir)
 
 
 def new_run_id() -> str:
@@ -85,6 +104,7 @@ def mart_counts(warehouse: Path) -> dict[str, int]:
 
 def _stage(report: RunReport, name: str, started: float, **counts: object) -> None:
     report.stages[name] = {"seconds": round(time.perf_counter() - started, 3), **counts}
+    report.write()  # `tracelake status` shows how far a running (or killed) run got
 
 
 @flow(name="pipeline", log_prints=False)
@@ -92,48 +112,79 @@ def pipeline(source_dir: str | None = None, data_dir: str | None = None) -> dict
     """Run every stage once over the source folder and publish a validated warehouse."""
     settings = Settings.from_env(source_dir=source_dir, data_dir=data_dir)
     logger = get_run_logger()
-    run_id = new_run_id()
-    report = RunReport.start(
-        run_id, settings.source_dir, settings.data_dir, settings.extractor_version
-    )
-    report.write(settings.runs_dir)
-    try:
-        _run(settings, report, run_id)
-        report.finish("succeeded")
-    except Exception as error:  # the report records every failure, then the run fails
-        report.finish("failed", f"{type(error).__name__}: {error}")
+    with run_lock(settings.data_dir):  # first: a second run must not touch the live report
+        run_id = new_run_id()
+        report = RunReport.start(
+            run_id, settings.source_dir, settings.data_dir, settings.extractor_version
+        )
         report.write(settings.runs_dir)
-        logger.error("run %s failed: %s", run_id, error)
-        raise
-    report.write(settings.runs_dir)
+        try:
+            with StageProgress() as progress:
+                _run(settings, report, run_id, progress)
+            report.finish("succeeded")
+        except BaseException as error:  # the report records every failure, then the run fails
+            report.finish("failed", f"{type(error).__name__}: {error}")
+            logger.error("run %s failed: %s", run_id, error)
+            raise
+        finally:
+            _tell_operator(settings, report)
     logger.info("run %s succeeded\n%s", run_id, report.summary())
     return to_dict(report)
 
 
-def _run(settings: Settings, report: RunReport, run_id: str) -> None:
+def _tell_operator(settings: Settings, report: RunReport) -> None:
+    """The run report (runs/<run_id>.json, runs/latest.json), the same as a Prefect artifact,
+    and the validation page (site/gx/index.html); the last two never fail the run."""
+    report.write(settings.runs_dir)
+    try:
+        create_markdown_artifact(
+            markdown=report.to_markdown(),
+            key="tracelake-run-report",
+            description=f"tracelake run {report.run_id}: {report.status}",
+        )
+        if report.validation:
+            validate.write_validation_site(
+                report.validation,
+                settings.expectations_dir,
+                settings.site_dir / "gx",
+                f"tracelake run {report.run_id}: validation ({report.status})",
+            )
+    except Exception as error:  # noqa: BLE001 - telling is best effort; the report is written
+        get_run_logger().warning("could not publish the run's artifact or page: %s", error)
+
+
+def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProgress) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    for stale in settings.build_dir.glob("warehouse-*.duckdb*"):
-        stale.unlink()
+    stages.remove_leftovers(settings)  # of a run that was killed
 
     started = time.perf_counter()
-    paths, unlisted = discover_task(settings)
+    paths, unlisted = discover_task(settings, run_id)
     report.documents_seen = len(paths) + len(unlisted)
     report.documents_quarantined.extend(unlisted)
+    progress.stage("land", len(paths), unit="files")
     for batch in stages.chunks(paths, settings.batch_size):
         landed = land_task(settings, batch, run_id)
         report.documents_landed += len(landed.landed)
         report.documents_present += len(landed.present)
         report.documents_quarantined.extend(landed.quarantined)
         report.document_problems.extend(landed.problems)
+        progress.advance("land", len(batch))
+        pause_here("land")
     _stage(report, "land", started, landed=report.documents_landed)
 
     started = time.perf_counter()
     stages.remove_orphan_parts(settings)
     pending = stages.pending_documents(settings)
+    progress.stage("segment", len(pending))
+    progress.stage("extract", len(pending))
     for doc_ids in stages.chunks(pending, settings.batch_size):
         batch = segment_task(settings, doc_ids)
+        progress.advance("segment", len(doc_ids))
+        pause_here("segment")
         batch = extract_task(settings, batch, doc_ids)
         report.documents_processed += batch.documents
+        progress.advance("extract", len(doc_ids))
+        pause_here("extract")
     stages.ensure_staged_tables(settings)
     counts = stages.staged_counts(settings)
     report.articles, report.statistics, report.entities = (
@@ -148,7 +199,9 @@ def _run(settings: Settings, report: RunReport, run_id: str) -> None:
 
     started = time.perf_counter()
     settings.build_dir.mkdir(parents=True, exist_ok=True)
-    build = settings.build_dir / f"warehouse-{run_id}.duckdb"
+    # One name for every build (runs never overlap): dbt's profile stays the same from run to
+    # run, so dbt re-parses only what changed instead of the whole project.
+    build = settings.build_dir / "warehouse-next.duckdb"
     dbt = dbt_build_task(settings, build)
     report.validation["dbt"] = {
         "success": dbt.success,
@@ -159,8 +212,16 @@ def _run(settings: Settings, report: RunReport, run_id: str) -> None:
     if not dbt.success:
         raise RunFailed(f"dbt build failed: {len(dbt.failures)} node(s) did not pass")
 
+    started = time.perf_counter()  # docs are for people: a failure is reported, not fatal
+    docs = dbt_docs_task(settings, build)
+    outcome = {"success": docs.success, "site": str(settings.site_dir / "dbt")}
+    if not docs.success:
+        outcome["log_tail"] = docs.log_tail
+    _stage(report, "dbt_docs", started, **outcome)
+
     started = time.perf_counter()
     report.validation["marts"] = validate_marts_task(settings, build)
+    pause_here("validate")
     report.marts = mart_counts(build)
     _stage(report, "validate_marts", started)
     _stop_on_critical(report)
@@ -168,6 +229,7 @@ def _run(settings: Settings, report: RunReport, run_id: str) -> None:
     started = time.perf_counter()
     report.warehouse = str(publish_task(settings, build))
     report.published = True
+    export_marts_task(settings)  # after the rename: the Parquet copies never run ahead of it
     _stage(report, "publish", started)
 
 

@@ -44,7 +44,7 @@ def main() -> None:
         settings = Settings.from_env(source_dir=source, data_dir=data)
         timings: dict[str, float] = {}
         start = time.perf_counter()
-        paths, _ = stages.discover(settings)
+        paths, _ = stages.discover(settings, "bench")
         for batch in stages.chunks(paths, settings.batch_size):
             stages.land_batch(settings, batch, "bench")
         timings["land"] = time.perf_counter() - start

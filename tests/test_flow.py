@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 
 from flows.pipeline import pipeline
+from tracelake.runlock import LOCK_FILE, RunLocked
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -111,6 +113,32 @@ def test_critical_expectation_stops_the_run_before_publishing(
     assert failure["expectation_type"] == "expect_column_values_to_be_in_set"
     assert failure["unexpected_count"] == report["statistics"]
     assert (copy / "warehouse.duckdb").read_bytes() == published
+    # the operator is told of a failed run too: the validation page and the run's artifact
+    page = (copy / "site" / "gx" / "index.html").read_text()
+    assert "<h2>staged_statistics: FAILED</h2>" in page
+    assert f"failed: {report['statistics']} of {report['statistics']} rows" in page
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.request(
+            "POST",
+            "/artifacts/filter",
+            json={"artifacts": {"key": {"any_": ["tracelake-run-report"]}}, "limit": 50,
+                  "offset": 0, "sort": "CREATED_DESC"},
+        ).json()  # fmt: skip
+    [markdown] = [a["data"] for a in artifacts if failed["run_id"] in a["data"]]
+    assert "| status | failed: RunFailed: critical expectations failed in" in markdown
+    assert "| staged_statistics | FAILED | 1 |" in markdown
+
+
+def test_a_flow_run_refuses_a_data_dir_that_another_run_holds(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with open(data / LOCK_FILE, "a+") as held:  # as `tracelake run` or a scheduled run holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(RunLocked, match=f"another run is using {data}"):
+            pipeline(str(tmp_path), str(data))
+    assert not (data / "runs").exists()  # the live run's report is left alone
 
 
 def test_off_topic_and_duplicate_articles_stay_out_of_the_figures(

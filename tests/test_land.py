@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import os
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -26,9 +27,42 @@ TEXT = "Police arrested 12 people in Calais.\nThe café owner was charged.\n"
     ],
 )
 def test_decode_reads_the_common_encodings(data: bytes, encoding: str) -> None:
-    text, found = land.decode(data)
+    text, found, problems = land.decode(data)
     assert text == TEXT
     assert found == encoding
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("data", "text", "encoding", "problem"),
+    [
+        # one stray Latin-1 byte in a UTF-8 page: the UTF-8 stays, the byte is replaced
+        ("Déjà vu à Calais. ".encode() * 3 + b"caf\xe9 " + "Été.".encode(),
+         "Déjà vu à Calais. " * 3 + "caf\ufffd Été.", "utf-8",
+         "1 invalid UTF-8 sequence(s), the first at byte 66; replaced by U+FFFD"),
+        # a file cut inside its last character
+        ("Police arrested 12 people \u2014 ".encode()[:-2],
+         "Police arrested 12 people \ufffd", "utf-8",
+         "ends inside a UTF-8 character at byte 26 (file cut short?); replaced by U+FFFD"),
+        # Windows-1252 text, even when it ends in an accented letter
+        ("Le caf\u00e9 \u00e0 Calais: 12 arr\u00eat\u00e9s".encode("cp1252"),
+         "Le caf\u00e9 \u00e0 Calais: 12 arr\u00eat\u00e9s", "cp1252", None),
+        ("Simple caf\u00e9".encode("cp1252"), "Simple caf\u00e9", "cp1252", None),
+        # a byte-order mark says UTF-8: a bad byte is replaced, not a reason to guess again
+        (codecs.BOM_UTF8 + b"Ten arrested \xff", "Ten arrested \ufffd", "utf-8-sig",
+         "1 invalid UTF-8 sequence(s), the first at byte 13; replaced by U+FFFD"),
+    ],
+    ids=["stray-latin1-byte", "cut-short", "cp1252", "cp1252-ends-accented", "bom-utf8-bad-byte"],
+)  # fmt: skip
+def test_decode_damaged_utf8_and_legacy_text(
+    data: bytes, text: str, encoding: str, problem: str | None
+) -> None:
+    assert land.decode(data) == (text, encoding, [problem] if problem else [])
+
+
+def test_bytes_neither_utf8_nor_cp1252_are_unreadable() -> None:
+    with pytest.raises(land.UnreadableInput, match="not Windows-1252 either"):
+        land.decode(b"abc \x81\x8d def \xe9")
 
 
 def _zip_bytes() -> bytes:
@@ -130,3 +164,59 @@ def test_write_quarantine_keeps_bytes_and_reason(tmp_path: Path) -> None:
     record = json.loads((tmp_path / "abc123.json").read_text())
     assert record["file"] == "photo.txt"
     assert record["reason"] == "not text: PNG image"
+
+
+def test_discover_reports_a_named_pipe_without_opening_it(tmp_path: Path) -> None:
+    (tmp_path / "ok.txt").write_text(TEXT)
+    os.mkfifo(tmp_path / "pipe.txt")  # reading it would wait forever for a writer
+    paths, problems = land.discover(tmp_path)
+    assert [p.name for p in paths] == ["ok.txt"]
+    assert [(p.file, p.reason) for p in problems] == [
+        ("pipe.txt", "not a regular file: named pipe")
+    ]
+
+
+def test_odd_file_names_are_landed_under_printable_names(tmp_path: Path) -> None:
+    names = ["with space.txt", "café ünïcode.txt", "new\nline.txt"]
+    for index, name in enumerate(names):
+        (tmp_path / name).write_text(f"{TEXT}{index}\n")
+    (tmp_path / os.fsdecode(b"latin1-caf\xe9.txt")).write_text(TEXT + "latin\n")
+    paths, _ = land.discover(tmp_path)
+    result = land.land_files(paths, tmp_path, "run-1", set(), 10_000)
+    assert sorted(result.documents.column("source_file").to_pylist()) == sorted(
+        [*names, "latin1-caf\\xe9.txt"]
+    )
+
+
+def test_a_file_that_cannot_be_read_is_quarantined_with_the_os_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = tmp_path / "locked.txt"
+    locked.write_text(TEXT)
+    if os.geteuid() == 0:  # root reads a chmod 000 file: make reading it fail instead
+        real = Path.read_bytes
+
+        def read_bytes(path: Path) -> bytes:
+            if path.name == "locked.txt":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)
+
+        monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    else:
+        locked.chmod(0)
+    result = land.land_files([locked], tmp_path, "run-1", set(), 10_000)
+    assert [(q.file, q.reason) for q in result.quarantined] == [
+        ("locked.txt", "cannot read: Permission denied")
+    ]
+
+
+def test_read_quarantine_lists_records_with_or_without_bytes(tmp_path: Path) -> None:
+    land.write_quarantine(tmp_path, land.Quarantined("a.png", "not text: PNG image", "ab", 3),
+                          b"PNG", "run-1")  # fmt: skip
+    land.write_quarantine(tmp_path, land.Quarantined("big.txt", "larger than the limit"), None,
+                          "run-2")  # fmt: skip
+    records = {r["file"]: r for r in land.read_quarantine(tmp_path)}
+    assert records["a.png"]["bytes_kept"] == "ab.bin"
+    assert records["big.txt"]["bytes_kept"] is None
+    assert records["big.txt"]["run_id"] == "run-2"
+    assert not list(tmp_path.glob(".*"))  # no temporary file left

@@ -44,3 +44,15 @@ def test_export_marts_writes_parquet(tmp_path: Path) -> None:
     [path] = publish.export_marts(warehouse, tmp_path / "marts")
     assert path.name == "fct_statistics.parquet"
     assert duckdb.sql(f"select count(*) from '{path}'").fetchall() == [(4,)]
+
+
+def test_a_retried_publish_finishes_a_move_left_halfway(tmp_path: Path) -> None:
+    (tmp_path / "build").mkdir()
+    built = build(tmp_path / "build" / "b.duckdb", 7)
+    target = tmp_path / "warehouse.duckdb"
+    publish.publish(build(tmp_path / "build" / "old.duckdb", 1), target)
+    built.rename(publish.incoming_path(target))  # the first try stopped after its first move
+    publish.publish(built, target)  # the task's retry
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_statistics").fetchone() == (7,)
+    assert not publish.incoming_path(target).exists()

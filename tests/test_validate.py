@@ -96,6 +96,11 @@ def test_marts_suites_cover_the_mart_tables() -> None:
         "bridge_article_entities",
         "fct_incidents",
         "dim_documents",
+        "fct_prices",
+        "dim_countries",
+        "agg_country_year",
+        "agg_agency_year",
+        "agg_monthly_crime_type_metrics",
     }
 
 
@@ -295,6 +300,18 @@ create table marts.bridge_article_entities (article_id varchar, entity_type varc
 create table marts.fct_incidents (article_id varchar, published_date date, title varchar,
     source_file varchar, agencies varchar[], countries varchar[], operations varchar[],
     crime_types varchar[], arrested double, charged double, statistic_count bigint);
+create table marts.fct_prices (statistic_id varchar, article_id varchar, metric varchar,
+    value double, currency varchar, rate_year integer, value_eur double, value_usd double);
+create table marts.dim_countries as select chr((65 + i // 26)::int) || chr((65 + i % 26)::int)
+    as country_id, chr((65 + i // 26)::int) || chr((65 + i % 26)::int) || 'X' as alpha_3,
+    'Country' as name, 0::bigint as article_count, 0::bigint as incident_count
+    from range(200) as codes (i);
+create table marts.agg_country_year (country_id varchar, reported_year integer,
+    article_count bigint, incident_count bigint, arrested double, rescued double);
+create table marts.agg_agency_year (agency_id varchar, reported_year integer,
+    article_count bigint, incident_count bigint, arrested double, rescued double);
+create table marts.agg_monthly_crime_type_metrics (reported_month date, crime_type_id varchar,
+    metric varchar, figure_count bigint, article_count bigint, total_value_eur double);
 """
 
 
@@ -355,3 +372,22 @@ def test_a_missing_mart_table_fails_critically(tmp_path: Path) -> None:
     missing = [f for f in result.failures if f.table == "fct_incidents"]
     assert missing and all(f.error for f in missing)
     assert not result.success
+
+
+def test_the_validation_page_shows_every_expectation_and_each_failure(tmp_path: Path) -> None:
+    from tracelake.validate import write_validation_site
+
+    frame = statistics(statistic_id=["0000000000000001"] * 2 + ["0000000000000002"])
+    failed = validate_frames("staged_statistics", {"statistics": [frame]}, EXPECTATIONS)
+    passed = validate_frames("staged_articles", {"articles": [articles()]}, EXPECTATIONS)
+    results = {"staged_statistics": failed.to_dict(), "staged_articles": passed.to_dict(),
+               "dbt": {"success": True, "failures": []}}  # fmt: skip
+    page = write_validation_site(results, EXPECTATIONS, tmp_path / "gx", "run r1").read_text()
+    assert "<h2>staged_statistics: FAILED</h2>" in page
+    assert "<h2>staged_articles: passed</h2>" in page
+    assert "failed: 2 of 3 rows (e.g. &#x27;0000000000000001&#x27;" in page
+    rows = page.count("<tr class=")
+    suites = [load_layer_suites(EXPECTATIONS, layer) for layer in ("staged_statistics",
+                                                                   "staged_articles")]  # fmt: skip
+    assert rows == sum(len(s.expectations) for suite in suites for s in suite.values())
+    assert page.count("<tr class=fail>") == 1

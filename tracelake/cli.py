@@ -1,16 +1,33 @@
-"""tracelake's command line: `tracelake run [--source PATH] [--data-dir PATH]`."""
+"""tracelake's command line: `tracelake run`, `tracelake serve`, `tracelake status`."""
 
 from __future__ import annotations
 
 import argparse
-import fcntl
+import asyncio
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tracelake.config import Settings
+from tracelake.runlock import RunLocked, holder_pid, run_lock
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+DEFAULT_CRON = "0 * * * *"  # hourly
+DEFAULT_PORT = 4200
+SERVER_START_SECONDS = 120
+MAX_QUARANTINE_LINES = 50
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data dir; try again later
 
 
 def prefect_environment(data_dir: Path) -> None:
@@ -24,45 +41,169 @@ def prefect_environment(data_dir: Path) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-@contextmanager
-def run_lock(data_dir: Path, wait: bool):
-    """One run at a time per data dir: a second one waits, or stops with a clear message."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / ".run.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            raise SystemExit(
-                f"tracelake: another run is using {data_dir}; try again when it ends "
-                "(or pass --wait)"
-            ) from None
-        yield
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(source_dir=args.source, data_dir=args.data_dir)
     prefect_environment(settings.data_dir)
-    with run_lock(settings.data_dir, args.wait):
-        from flows.pipeline import pipeline
+    try:
+        with run_lock(settings.data_dir, args.wait):  # before the slow start of Prefect
+            from flows.pipeline import pipeline
 
-        try:
-            result = pipeline(str(settings.source_dir), str(settings.data_dir))
-        except Exception as error:  # noqa: BLE001 - reported, then a non-zero exit
-            print(f"tracelake: run failed: {error}", file=sys.stderr)
-            _print_latest(settings)
-            return 1
+            try:
+                result = pipeline(str(settings.source_dir), str(settings.data_dir))
+            except Exception as error:  # noqa: BLE001 - reported, then a non-zero exit
+                print(f"tracelake: run failed: {error}", file=sys.stderr)
+                _print_latest(settings)
+                return 1
+    except RunLocked as error:
+        print(f"tracelake: {error}", file=sys.stderr)
+        return EXIT_LOCKED
     _print_latest(settings)
     return 0 if result.get("published") else 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(source_dir=args.source, data_dir=args.data_dir)
+    prefect_environment(settings.data_dir)
+    with prefect_api(settings, args.port) as api_url:
+        from prefect.runner import Runner
+
+        class ServeRunner(Runner):
+            def handle_sigterm(self, *args: object, **kwargs: object) -> None:
+                # Prefect 3.8's handler leaves its stop() un-awaited and the process hanging;
+                # stop as on Ctrl-C instead.
+                raise KeyboardInterrupt
+
+        runner = ServeRunner(name="tracelake", limit=1)  # one run at a time from here
+        runner.add_deployment(deployment(settings, args.cron))
+        print(
+            f"tracelake: serving {settings.source_dir} -> {settings.data_dir} on cron "
+            f"{args.cron!r}; runs are listed at {api_url.removesuffix('/api')}; Ctrl-C stops",
+            flush=True,
+        )
+        try:
+            asyncio.run(runner.start())
+        except KeyboardInterrupt:
+            print("tracelake: stopped serving", flush=True)
+    return 0
+
+
+def deployment(settings: Settings, cron: str) -> RunnerDeployment:
+    """The flow `pipeline` as the deployment `pipeline/tracelake`: on cron, over the source
+    and data dir of settings, its entrypoint the installed module (any working dir)."""
+    from prefect.deployments.runner import EntrypointType
+
+    from flows.pipeline import pipeline
+
+    return pipeline.to_deployment(
+        name="tracelake",
+        cron=cron,
+        parameters={"source_dir": str(settings.source_dir), "data_dir": str(settings.data_dir)},
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+@contextmanager
+def prefect_api(settings: Settings, port: int) -> Iterator[str]:
+    """A Prefect API whose scheduler creates the scheduled runs: PREFECT_API_URL when set,
+    else a `prefect server start` of our own (state in <data-dir>/prefect), stopped on exit.
+
+    The temporary server that `tracelake run` starts runs no scheduler, so it cannot serve.
+    """
+    if url := os.environ.get("PREFECT_API_URL"):
+        yield url
+        return
+    url = f"http://127.0.0.1:{port}/api"
+    prefect = Path(sys.executable).parent / "prefect"
+    log_path = settings.prefect_home / "server.log"
+    with open(log_path, "ab") as log:
+        server = subprocess.Popen(
+            [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as a whole below
+        )
+    try:
+        _wait_for_api(url, server, log_path)
+        os.environ["PREFECT_API_URL"] = url
+        print(f"tracelake: Prefect server at {url.removesuffix('/api')} (log {log_path})")
+        yield url
+    finally:
+        _stop(server)
+
+
+def _wait_for_api(url: str, server: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise SystemExit(f"tracelake: the Prefect server did not start:\n{tail}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"tracelake: no Prefect server at {url} after {SERVER_START_SECONDS}s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=args.data_dir)
+    text, has_run = status_text(settings)
+    print(text)
+    return 0 if has_run else 1
+
+
+def status_text(settings: Settings) -> tuple[str, bool]:
+    """What an operator asks first: is a run going, how did the last one end, what is kept
+    apart. Also says whether any run was ever recorded."""
+    from tracelake.land import read_quarantine
+    from tracelake.report import RunReport
+
+    lines = [f"data dir {settings.data_dir}"]
+    holder = holder_pid(settings.data_dir)
+    if holder:
+        lines.append(f"a run is in progress (pid {holder})")
     latest = settings.runs_dir / "latest.json"
-    if not latest.exists():
-        print(f"no run yet in {settings.data_dir}")
-        return 1
-    _print_latest(settings)
-    return 0
+    report = RunReport(**json.loads(latest.read_text())) if latest.exists() else None
+    if report is None:
+        lines.append("no run yet")
+    else:
+        lines.append(f"last run started {report.started_at}, ended {report.ended_at or '-'}")
+        lines.append(report.summary())
+        if report.status == "running" and not holder:
+            reached = ", ".join(report.stages) or "none"
+            lines.append(
+                f"  it did not finish (killed?); stages done: {reached}. "
+                "The next run cleans up after it."
+            )
+    if settings.warehouse_path.exists():
+        changed = datetime.fromtimestamp(settings.warehouse_path.stat().st_mtime, UTC)
+        lines.append(f"warehouse {settings.warehouse_path}, published {changed:%Y-%m-%dT%H:%M:%S}Z")
+    else:
+        lines.append("no warehouse published yet")
+    records = read_quarantine(settings.quarantine_dir)
+    lines.append(f"quarantine: {len(records)} file(s) in {settings.quarantine_dir}")
+    for record in records[-MAX_QUARANTINE_LINES:]:
+        kept = "bytes kept" if record.get("bytes_kept") else "reason only"
+        lines.append(
+            f"  {record.get('file')!r}: {record.get('reason')} "
+            f"(run {record.get('run_id', '-')}, {kept})"
+        )
+    if len(records) > MAX_QUARANTINE_LINES:
+        lines.append(f"  ... {len(records) - MAX_QUARANTINE_LINES} older record(s) not shown")
+    return "\n".join(lines), report is not None
 
 
 def _print_latest(settings: Settings) -> None:
@@ -81,7 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--data-dir", type=Path, help="lake and warehouse folder (default: data/)")
     run.add_argument("--wait", action="store_true", help="wait for a run already in progress")
     run.set_defaults(func=cmd_run)
-    status = sub.add_parser("status", help="the last run's outcome and counts")
+    serve = sub.add_parser("serve", help="run the pipeline on a schedule (a Prefect deployment)")
+    serve.add_argument("--source", type=Path, help="folder of documents (default: seeds/)")
+    serve.add_argument("--data-dir", type=Path, help="lake and warehouse folder (default: data/)")
+    serve.add_argument("--cron", default=DEFAULT_CRON, help="schedule (default: hourly)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port of the Prefect server started when PREFECT_API_URL is not set",
+    )
+    serve.set_defaults(func=cmd_serve)
+    status = sub.add_parser("status", help="the last run, whether one is going, the quarantine")
     status.add_argument("--data-dir", type=Path)
     status.set_defaults(func=cmd_status)
     args = parser.parse_args(argv)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,13 @@ JSONL_TITLE_KEYS = ("title", "headline", "name")
 JSONL_DATE_KEYS = ("date", "published", "published_at", "published_date", "pubdate")
 JSONL_TEXT_KEYS = ("text", "body", "content", "article")
 JSONL_URL_KEYS = ("url", "link", "source_url")
+REPLACEMENT = "\ufffd"
+NOT_REGULAR = {
+    stat.S_IFIFO: "named pipe",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+}
 
 
 class UnreadableInput(Exception):
@@ -67,7 +75,8 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
     problems: list[Quarantined] = []
 
     def on_error(error: OSError) -> None:
-        problems.append(Quarantined(file=str(error.filename), reason=f"cannot list: {error}"))
+        name = printable_name(str(error.filename))
+        problems.append(Quarantined(file=name, reason=f"cannot list: {error.strerror or error}"))
 
     if source.is_file():
         return [source], []
@@ -91,16 +100,40 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
                     continue
                 if path.is_dir():
                     continue
+            if kind := not_regular(path):
+                # Reading a named pipe would wait forever for a writer; a device never ends.
+                reason = f"not a regular file: {kind}"
+                problems.append(Quarantined(file=relative_name(path, source), reason=reason))
+                continue
             found.append(path)
     return found, problems
 
 
-def relative_name(path: Path, source: Path) -> str:
-    """The file's path relative to the source root, in POSIX form."""
+def not_regular(path: Path) -> str | None:
+    """What a path that is not a regular file is (named pipe, socket, ...), or None."""
     try:
-        return path.relative_to(source).as_posix() if source.is_dir() else path.name
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # land reports it as unreadable, with the OS's reason
+    return None if stat.S_ISREG(mode) else NOT_REGULAR.get(stat.S_IFMT(mode), "special file")
+
+
+def relative_name(path: Path, source: Path) -> str:
+    """The file's path relative to the source root, in POSIX form, always valid UTF-8."""
+    try:
+        name = path.relative_to(source).as_posix() if source.is_dir() else path.name
     except ValueError:
-        return path.name
+        name = path.name
+    return printable_name(name)
+
+
+def printable_name(name: str) -> str:
+    """A file name as valid UTF-8: bytes of a name that are not UTF-8 are written as \\xNN.
+
+    POSIX names are bytes; Python keeps undecodable ones as lone surrogates, which Parquet and
+    JSON cannot hold, so one odd name would otherwise fail the whole batch.
+    """
+    return os.fsencode(name).decode("utf-8", errors="backslashreplace")
 
 
 def sniff_binary(data: bytes) -> str | None:
@@ -119,28 +152,66 @@ def sniff_binary(data: bytes) -> str | None:
     return None
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Bytes to text: BOMs honoured, then UTF-8, then Windows-1252; raises UnreadableInput."""
+def decode(data: bytes) -> tuple[str, str, list[str]]:
+    """Bytes to (text, encoding, problems): BOMs honoured, then UTF-8, then Windows-1252.
+
+    Raises UnreadableInput when the bytes are not text.
+    """
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
+        body = data[len(codecs.BOM_UTF8) :]
+        try:
+            return body.decode("utf-8"), "utf-8-sig", []
+        except UnicodeDecodeError as error:
+            # The file says it is UTF-8: keep it so, with the bad bytes replaced and noted.
+            text, problems = _damaged_utf8(body, error, declared=True)
+            return text, "utf-8-sig", problems
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data.decode("utf-16"), "utf-16", []
         except UnicodeDecodeError as error:
             raise UnreadableInput(f"invalid UTF-16 after its byte-order mark: {error}") from error
     kind = sniff_binary(data)
     if kind:
         raise UnreadableInput(f"not text: {kind}")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as utf8_error:
+        # Mostly-UTF-8 with a few bad bytes (a file cut mid-character, one stray Latin-1 byte
+        # in a UTF-8 page) stays UTF-8 with U+FFFD for the bad bytes and a note in `problems`:
+        # read as Windows-1252 instead, every correct accented letter would turn into mojibake
+        # ("é" -> "Ã©") for the sake of one byte. A real Windows-1252 / Latin-1 file has
+        # (almost) no valid UTF-8 multi-byte sequence, as an accented letter is seldom followed
+        # by a byte in 0x80-0xBF, so "more valid UTF-8 characters than bad bytes" tells them apart.
+        text, problems = _damaged_utf8(data, utf8_error)
+        if problems:
+            return text, "utf-8", problems
         try:
-            text = data.decode("cp1252")
+            return data.decode("cp1252"), "cp1252", []
         except UnicodeDecodeError:
             raise UnreadableInput(
                 f"invalid UTF-8 and not Windows-1252 either: {utf8_error}"
             ) from utf8_error
-        return text, "cp1252"
+
+
+def _damaged_utf8(
+    data: bytes, first: UnicodeDecodeError, declared: bool = False
+) -> tuple[str, list[str]]:
+    """UTF-8 text with its bad bytes replaced, and a note; no note when it looks like another
+    encoding (unless a byte-order mark declared UTF-8)."""
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count(REPLACEMENT) - data.count(REPLACEMENT.encode())
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    valid = non_ascii - text.count(REPLACEMENT)
+    # Only the last character is incomplete; one lone high byte at the end is as likely a
+    # Windows-1252 letter ("café" ends in 0xE9), so it needs other UTF-8 beside it.
+    cut_short = first.end == len(data) and first.reason == "unexpected end of data"
+    if cut_short and (declared or valid > 0 or len(data) - first.start > 1):
+        note = f"ends inside a UTF-8 character at byte {first.start} (file cut short?)"
+    elif declared or valid > replaced:
+        note = f"{replaced} invalid UTF-8 sequence(s), the first at byte {first.start}"
+    else:
+        return text, []
+    return text, [note + "; replaced by U+FFFD"]
 
 
 def content_type_of(name: str, text: str) -> str:
@@ -214,15 +285,15 @@ def to_text(name: str, data: bytes) -> tuple[str, str, str, list[str]]:
     """(text, content_type, encoding, problems) of one file's bytes; raises UnreadableInput."""
     if not data:
         raise UnreadableInput("empty file")
-    raw_text, encoding = decode(data)
+    raw_text, encoding, problems = decode(data)
     if not raw_text.strip():
         raise UnreadableInput("file holds only whitespace")
     kind = content_type_of(name, raw_text)
-    problems: list[str] = []
     if kind == "html":
         text = html_to_text(raw_text)
     elif kind == "jsonl":
-        text, problems = jsonl_to_text(raw_text)
+        text, line_problems = jsonl_to_text(raw_text)
+        problems = problems + line_problems
     else:
         text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
     return text, kind, encoding, problems
@@ -280,10 +351,36 @@ def land_files(
 
 
 def write_quarantine(folder: Path, item: Quarantined, data: bytes | None, run_id: str) -> None:
-    """Keep a quarantined file's original bytes and its reason side by side."""
+    """Keep a quarantined file's original bytes and its reason side by side.
+
+    Files over the size limit and entries that could not be read keep only the reason (their
+    bytes stay in the source folder): copying a file too big to land would defeat the limit.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     key = item.sha256 or hashlib.sha256(item.file.encode("utf-8", "surrogateescape")).hexdigest()
     if data is not None:
-        (folder / f"{key}.bin").write_bytes(data)
-    record = asdict(item) | {"run_id": run_id, "quarantined_at": datetime.now(UTC).isoformat()}
-    (folder / f"{key}.json").write_text(json.dumps(record, ensure_ascii=False, indent=2))
+        _write_atomic(folder / f"{key}.bin", data)
+    record = asdict(item) | {
+        "bytes_kept": f"{key}.bin" if data is not None else None,
+        "run_id": run_id,
+        "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    text = json.dumps(record, ensure_ascii=False, indent=2)
+    _write_atomic(folder / f"{key}.json", text.encode("utf-8"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def read_quarantine(folder: Path) -> list[dict]:
+    """The quarantine's records (one JSON file each), oldest first."""
+    records = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            records.append(json.loads(path.read_text(encoding="utf-8")) | {"record": path.name})
+        except (OSError, ValueError) as error:
+            records.append({"file": path.name, "reason": f"unreadable record: {error}"})
+    return sorted(records, key=lambda r: (r.get("quarantined_at") or "", r.get("file") or ""))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from tracelake.crashpoints import pause_here
+
 
 def export_marts(warehouse: Path, folder: Path) -> list[Path]:
     """Write every table of schema marts as Parquet, for tools that do not read DuckDB."""
@@ -33,16 +35,24 @@ def publish(build: Path, target: Path) -> Path:
     """Move the finished build over the published warehouse (same folder, so one rename).
 
     Readers that opened the old file keep reading it; new connections see the new build.
+    A retry after a failure past the first move picks the build up where it was left.
     """
     if build.parent.resolve() != target.parent.resolve():
-        staged = target.with_name(f".{target.name}.incoming")
-        os.replace(build, staged) if _same_device(build, target) else _copy(build, staged)
+        staged = incoming_path(target)
+        if build.exists() or not staged.exists():
+            os.replace(build, staged) if _same_device(build, target) else _copy(build, staged)
         build = staged
+    pause_here("publish")  # test-only: crash tests kill a run here (see tracelake.crashpoints)
     with open(build, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(build, target)
     _fsync_dir(target.parent)
     return target
+
+
+def incoming_path(target: Path) -> Path:
+    """Where a build waits, beside the warehouse, for the final rename."""
+    return target.with_name(f".{target.name}.incoming")
 
 
 def _same_device(a: Path, b: Path) -> bool:

@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+MAX_PROBLEM_LINES = 10  # of the terminal summary; the report holds them all
+
 
 @dataclass
 class RunReport:
@@ -49,8 +51,12 @@ class RunReport:
     def finish(self, status: str, error: str | None = None) -> None:
         self.status, self.error, self.ended_at = status, error, now()
 
-    def write(self, runs_dir: Path) -> Path:
-        """Write the report and replace runs/latest.json with it."""
+    def write(self, runs_dir: Path | None = None) -> Path:
+        """Write the report and replace runs/latest.json with it (in the last runs_dir given)."""
+        runs_dir = runs_dir or self.__dict__.get("_runs_dir")
+        if runs_dir is None:
+            raise ValueError("the report has not been written yet: give runs_dir")
+        self._runs_dir = runs_dir  # not a field: stays out of the JSON
         runs_dir.mkdir(parents=True, exist_ok=True)
         text = json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str)
         path = runs_dir / f"{self.run_id}.json"
@@ -72,6 +78,11 @@ class RunReport:
         ]
         for item in self.documents_quarantined:
             lines.append(f"  quarantined {item['file']!r}: {item['reason']}")
+        for item in self.document_problems[:MAX_PROBLEM_LINES]:
+            lines.append(f"  problem     {item['file']!r}: {item['problem']}")
+        if len(self.document_problems) > MAX_PROBLEM_LINES:
+            more = len(self.document_problems) - MAX_PROBLEM_LINES
+            lines.append(f"  ... and {more} more problem(s): runs/{self.run_id}.json")
         for layer, outcome in self.validation.items():
             failed = outcome.get("failures", [])
             lines.append(
@@ -82,6 +93,64 @@ class RunReport:
             lines.append("  marts      " + ", ".join(f"{k}={v}" for k, v in self.marts.items()))
         lines.append(f"  published  {self.warehouse}" if self.published else "  published  nothing")
         return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        """The report as Markdown tables, for the run's Prefect artifact."""
+        rows = [
+            ("status", self.status + (f": {self.error}" if self.error else "")),
+            ("run", self.run_id),
+            ("started / ended", f"{self.started_at} / {self.ended_at or '-'}"),
+            ("source", self.source_dir),
+            ("extractor version", self.extractor_version),
+            ("documents seen", self.documents_seen),
+            ("documents landed", self.documents_landed),
+            ("documents already present", self.documents_present),
+            ("documents quarantined", len(self.documents_quarantined)),
+            ("documents with problems", len({p["file"] for p in self.document_problems})),
+            ("documents processed", self.documents_processed),
+            ("lake: articles / statistics / entities",
+             f"{self.articles} / {self.statistics} / {self.entities}"),
+            ("published", self.warehouse if self.published else "nothing"),
+        ]  # fmt: skip
+        parts = [f"# tracelake run {self.run_id}", _table(("", "value"), rows)]
+        if self.documents_quarantined:
+            quarantined = [(q["file"], q["reason"]) for q in self.documents_quarantined]
+            parts += ["## Quarantined", _table(("file", "reason"), quarantined)]
+        if self.document_problems:
+            problems = [(p["file"], p["problem"]) for p in self.document_problems]
+            parts += ["## Landed with problems", _table(("file", "problem"), problems)]
+        if self.validation:
+            outcomes = [
+                (layer, "passed" if v.get("success") else "FAILED", len(v.get("failures", [])))
+                for layer, v in self.validation.items()
+            ]
+            parts += ["## Validation", _table(("layer", "outcome", "failures"), outcomes)]
+        if self.stages:
+            stages = [
+                (
+                    name,
+                    v.get("seconds"),
+                    ", ".join(f"{k}={n}" for k, n in v.items() if k != "seconds"),
+                )
+                for name, v in self.stages.items()
+            ]
+            parts += ["## Stages", _table(("stage", "seconds", "counts"), stages)]
+        if self.marts:
+            parts += ["## Marts", _table(("table", "rows"), list(self.marts.items()))]
+        return "\n\n".join(parts) + "\n"
+
+
+def _cell(value: object) -> str:
+    """A value for a Markdown table cell: pipes escaped, control characters shown."""
+    text = "" if value is None else str(value)
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text.replace("|", "\\|")
+
+
+def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def now() -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from tracelake import extract, lakeio, land, segment
+from tracelake import extract, lakeio, land, publish, segment
 from tracelake.config import Settings
 from tracelake.schemas import ARTICLES, ENTITIES, RAW_DOCUMENTS, STATISTICS
 
@@ -65,10 +65,30 @@ def chunks(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def discover(settings: Settings) -> tuple[list[Path], list[dict]]:
-    """The source's files, and the entries that could not even be listed."""
+def discover(settings: Settings, run_id: str) -> tuple[list[Path], list[dict]]:
+    """The source's files; entries that cannot be landed at all (link loops, named pipes)
+    are recorded in the quarantine, without bytes."""
     paths, problems = land.discover(settings.source_dir)
+    for item in problems:
+        land.write_quarantine(settings.quarantine_dir, item, None, run_id)
     return paths, [{"file": q.file, "reason": q.reason} for q in problems]
+
+
+def remove_leftovers(settings: Settings) -> list[Path]:
+    """Delete what a killed run can leave behind: temporary files of atomic writes, unfinished
+    builds, a build waiting to be renamed over the warehouse. Only ever called under the run
+    lock, so no other run is writing them."""
+    candidates = [
+        *settings.lake_dir.rglob(".*.tmp"),
+        *settings.runs_dir.glob(".*.tmp"),
+        *settings.marts_dir.glob(".*.tmp"),
+        *settings.build_dir.glob("warehouse-*.duckdb*"),
+        publish.incoming_path(settings.warehouse_path),
+    ]
+    removed = [path for path in candidates if path.is_file()]
+    for path in removed:
+        path.unlink()
+    return removed
 
 
 def land_batch(settings: Settings, paths: list[Path], run_id: str) -> LandSummary:

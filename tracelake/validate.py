@@ -38,6 +38,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -531,6 +532,76 @@ def lake_layer_tables(settings: Settings) -> dict[str, dict[str, Path]]:
         "staged_statistics": {"statistics": settings.staged_table_dir("statistics")},
         "staged_entities": {"entities": settings.staged_table_dir("entities")},
     }
+
+
+# --- the validation page -----------------------------------------------------------------
+
+
+def write_validation_site(
+    results: Mapping[str, Mapping[str, Any]], expectations_dir: Path, folder: Path, title: str
+) -> Path:
+    """A static HTML page of a run's validation results: `<folder>/index.html`.
+
+    GX's own Data Docs render the validation results GX stores, one per validated batch; here
+    a table is validated chunk by chunk and the counts added up, so those pages would show
+    partial counts. This page lists, per layer and table, every expectation of the committed
+    suite with its added-up outcome (the run report's `validation`).
+    """
+    body = [f"<h1>{escape(title)}</h1>"]
+    for layer, outcome in results.items():
+        verdict = "passed" if outcome.get("success") else "FAILED"
+        body.append(f"<h2>{escape(layer)}: {verdict}</h2>")
+        if layer not in LAYERS:  # dbt: its nodes that did not pass
+            body += [f"<p>{escape(str(f.get('node')))}: {escape(str(f.get('message')))}</p>"
+                     for f in outcome.get("failures", [])]  # fmt: skip
+            continue
+        failed = {
+            (f["table"], f["expectation_type"], json.dumps(f["kwargs"], sort_keys=True)): f
+            for f in outcome.get("failures", [])
+        }
+        for table, suite in load_layer_suites(expectations_dir, layer).items():
+            rows = outcome.get("rows", {}).get(table)
+            body.append(f"<h3>{escape(table)} ({rows} rows)</h3>")
+            body.append(
+                "<table><tr><th>expectation</th><th>arguments</th><th>severity</th>"
+                "<th>outcome</th></tr>"
+            )
+            for expectation in suite.expectations:
+                kwargs = _kwargs(expectation)
+                key = (table, expectation.expectation_type, json.dumps(kwargs, sort_keys=True))
+                failure = failed.get(key)
+                severity = str(getattr(expectation.severity, "value", expectation.severity))
+                result = "passed" if failure is None else _failure_text(failure)
+                css = "pass" if failure is None else "fail"
+                body.append(
+                    f"<tr class={css}><td>{escape(expectation.expectation_type)}</td>"
+                    f"<td><code>{escape(json.dumps(kwargs))}</code></td>"
+                    f"<td>{escape(severity)}</td><td>{escape(result)}</td></tr>"
+                )
+            body.append("</table>")
+    page = (
+        "<!doctype html><html><head><meta charset=utf-8>"
+        f"<title>{escape(title)}</title><style>body{{font-family:sans-serif}}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
+        ".fail{background:#fdd}</style></head><body>" + "\n".join(body) + "</body></html>\n"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "index.html"
+    tmp = folder / ".index.html.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _failure_text(failure: Mapping[str, Any]) -> str:
+    if failure.get("error"):
+        return f"error: {failure['error']}"
+    if failure.get("unexpected_count") is None:
+        return f"failed (observed {failure.get('observed_value')})"
+    examples = ", ".join(failure.get("examples") or [])
+    return f"failed: {failure['unexpected_count']} of {failure['element_count']} rows" + (
+        f" (e.g. {examples})" if examples else ""
+    )
 
 
 # --- reading through DuckDB --------------------------------------------------------------

@@ -1,0 +1,150 @@
+"""The command line: the served deployment and its schedule, the run lock, `status`."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tracelake import cli, land
+from tracelake.config import Settings
+from tracelake.report import RunReport
+from tracelake.runlock import LOCK_FILE, RunLocked, holder_pid, run_lock
+
+TRACELAKE = Path(sys.executable).parent / "tracelake"
+
+
+def test_serve_deployment_is_scheduled_by_the_server(prefect_server: None, tmp_path: Path) -> None:
+    """What `tracelake serve` registers: cron, parameters, a module entrypoint; and the
+    server's scheduler can create its runs (it could not with SQLAlchemy 2.1)."""
+    from prefect.client.orchestration import get_client
+
+    settings = Settings.from_env(source_dir=tmp_path / "in", data_dir=tmp_path / "data")
+    deployment = cli.deployment(settings, "*/5 * * * *")
+    assert deployment.entrypoint == "flows.pipeline.pipeline"
+    deployment_id = deployment.apply()
+    now = datetime.now(UTC)
+    with get_client(sync_client=True) as client:
+        response = client.request(
+            "POST",
+            "/deployments/{id}/schedule",
+            path_params={"id": deployment_id},
+            json={"start_time": now.isoformat(), "end_time": (now + timedelta(hours=1)).isoformat(),
+                  "min_time": 0.0, "min_runs": 3, "max_runs": 3},
+        )  # fmt: skip
+        assert response.status_code < 300, response.text
+        runs = client.request(
+            "POST",
+            "/flow_runs/filter",
+            # every field given: this FastAPI rejects the nulls the Prefect client sends
+            json={"deployments": {"id": {"any_": [str(deployment_id)]}}, "limit": 10,
+                  "offset": 0, "sort": "EXPECTED_START_TIME_ASC"},
+        ).json()  # fmt: skip
+    assert len(runs) == 3
+    starts = [datetime.fromisoformat(run["expected_start_time"]) for run in runs]
+    assert all(start.minute % 5 == 0 and start.second == 0 for start in starts)
+    assert {run["state_type"] for run in runs} == {"SCHEDULED"}
+    assert runs[0]["parameters"] == {
+        "source_dir": str(tmp_path / "in"),
+        "data_dir": str(tmp_path / "data"),
+    }
+
+
+def test_a_second_run_on_a_locked_data_dir_stops_with_a_clear_message(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with open(data / LOCK_FILE, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a run in progress holds it
+        second = subprocess.run(
+            [str(TRACELAKE), "run", "--source", str(tmp_path), "--data-dir", str(data)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert second.returncode == cli.EXIT_LOCKED
+    assert f"another run is using {data}" in second.stderr
+    assert not (data / "runs").exists()  # it touched nothing
+
+
+def test_run_lock_is_reentrant_and_names_its_holder(tmp_path: Path) -> None:
+    assert holder_pid(tmp_path) is None
+    with run_lock(tmp_path):
+        with run_lock(tmp_path):  # the flow inside `tracelake run` takes it again
+            assert holder_pid(tmp_path) == os.getpid()
+        assert holder_pid(tmp_path) == os.getpid()
+    assert holder_pid(tmp_path) is None
+
+
+def test_the_kernel_frees_the_lock_of_a_killed_run(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from tracelake.runlock import run_lock\n"
+         "with run_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
+         str(tmp_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(RunLocked, match=f"pid {holder.pid}"), run_lock(tmp_path):
+            pass
+    finally:
+        holder.kill()  # SIGKILL: no clean-up code runs in the holder
+        holder.wait()
+    with run_lock(tmp_path):  # a stale lock file, but no stale lock
+        assert holder_pid(tmp_path) == os.getpid()
+
+
+def write_report(data: Path, **fields: object) -> RunReport:
+    report = RunReport.start("20260101T000000Z-abc123", data / "in", data, "1-abc")
+    for name, value in fields.items():
+        setattr(report, name, value)
+    report.write(data / "runs")
+    return report
+
+
+def test_status_shows_the_last_run_and_the_quarantine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    report = write_report(
+        data,
+        documents_seen=3,
+        documents_landed=1,
+        documents_quarantined=[{"file": "a.png", "reason": "not text: PNG image"}],
+        document_problems=[{"file": "x.jsonl", "problem": "line 2: invalid JSON"}],
+    )
+    report.finish("succeeded")
+    report.write()
+    land.write_quarantine(data / "lake" / "quarantine",
+                          land.Quarantined("a.png", "not text: PNG image", "ab12", 3),
+                          b"PNG", report.run_id)  # fmt: skip
+    assert cli.main(["status", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert f"run {report.run_id}: succeeded" in out
+    assert "seen 3, landed 1" in out
+    assert "problem     'x.jsonl': line 2: invalid JSON" in out
+    assert "quarantine: 1 file(s)" in out
+    assert f"'a.png': not text: PNG image (run {report.run_id}, bytes kept)" in out
+    assert "in progress" not in out
+
+
+def test_status_tells_a_killed_run_from_a_running_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    write_report(data, stages={"land": {"seconds": 1.0}})  # status "running", never finished
+    assert cli.main(["status", "--data-dir", str(data)]) == 0
+    assert "did not finish (killed?); stages done: land" in capsys.readouterr().out
+    with run_lock(data):
+        cli.main(["status", "--data-dir", str(data)])
+    out = capsys.readouterr().out
+    assert f"a run is in progress (pid {os.getpid()})" in out
+    assert "did not finish" not in out
+
+
+def test_status_without_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["status", "--data-dir", str(tmp_path)]) == 1
+    assert "no run yet" in capsys.readouterr().out

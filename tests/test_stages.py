@@ -1,0 +1,131 @@
+"""The lake's stages run incrementally and recover from a killed run (tasks called by .fn())."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flows import pipeline
+from tracelake import lakeio, stages
+from tracelake.config import Settings
+
+SEEDS = ["single_article.txt", "article_fr.txt", "press_rollup.txt", "crawler_export.jsonl"]
+
+
+@pytest.fixture
+def settings(seeds_dir: Path, tmp_path: Path) -> Settings:
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in SEEDS:
+        shutil.copy(seeds_dir / name, source / name)
+    return Settings.from_env(source_dir=source, data_dir=tmp_path / "data", batch_size=3)
+
+
+def one_pass(settings: Settings, run_id: str) -> tuple[stages.LandSummary, list[str]]:
+    """Discover, land, then segment and extract what is pending: the flow's first stages."""
+    paths, _ = pipeline.discover_task.fn(settings, run_id)
+    landed = pipeline.land_task.fn(settings, paths, run_id)
+    pending = stages.pending_documents(settings)
+    stages.remove_orphan_parts(settings)
+    for doc_ids in stages.chunks(pending, settings.batch_size):
+        batch = pipeline.segment_task.fn(settings, doc_ids)
+        pipeline.extract_task.fn(settings, batch, doc_ids)
+    return landed, pending
+
+
+def lake_files(settings: Settings) -> list[Path]:
+    return sorted(settings.lake_dir.rglob("*.parquet"))
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_second_pass_lands_and_processes_nothing(settings: Settings) -> None:
+    landed, pending = one_pass(settings, "run-1")
+    assert sorted(landed.landed) == sorted(SEEDS)
+    assert len(pending) == len(SEEDS)
+    before = lake_files(settings)
+    again, pending_again = one_pass(settings, "run-2")
+    assert again.landed == []
+    assert sorted(again.present) == sorted(SEEDS)
+    assert pending_again == []
+    assert lake_files(settings) == before
+
+
+def test_k_new_files_are_exactly_the_work_of_the_next_pass(
+    settings: Settings, seeds_dir: Path
+) -> None:
+    one_pass(settings, "run-1")
+    new = ["multi_article_page.txt", "revision_diff.txt"]
+    for name in new:
+        shutil.copy(seeds_dir / name, settings.source_dir / name)
+    shutil.copy(seeds_dir / SEEDS[0], settings.source_dir / "same bytes, new name.txt")
+    landed, pending = one_pass(settings, "run-2")
+    assert sorted(landed.landed) == new
+    assert "same bytes, new name.txt" in landed.present
+    assert sorted(pending) == sorted(sha(settings.source_dir / name) for name in new)
+
+
+def test_a_new_extractor_version_reprocesses_everything(settings: Settings) -> None:
+    one_pass(settings, "run-1")
+    counts = stages.staged_counts(settings)
+    old_parts = sorted(settings.staged_table_dir("articles").iterdir())
+    bumped = replace(settings, extractor_version=settings.extractor_version + "-next")
+    landed, pending = one_pass(bumped, "run-2")
+    assert landed.landed == []  # landing does not depend on the extractor
+    assert len(pending) == len(SEEDS)
+    assert stages.staged_counts(bumped) == counts  # same code: the same rows again
+    assert sorted(settings.staged_table_dir("articles").iterdir()) == old_parts
+    assert stages.pending_documents(settings) == stages.pending_documents(bumped) == []
+
+
+def test_parts_of_a_batch_killed_before_its_ledger_entry_are_removed(
+    settings: Settings,
+) -> None:
+    paths, _ = stages.discover(settings, "run-1")
+    stages.land_batch(settings, paths, "run-1")
+    doc_ids = stages.pending_documents(settings)[:2]
+    stages.segment_batch(settings, doc_ids)  # then killed: extract never recorded the batch
+    orphan = settings.staged_table_dir("articles") / f"part-{stages.batch_key(doc_ids)}.parquet"
+    assert orphan.exists()
+    assert stages.remove_orphan_parts(settings) == [orphan]
+    assert not orphan.exists()
+    assert len(stages.pending_documents(settings)) == len(SEEDS)
+
+
+def test_leftovers_of_a_killed_run_are_removed(settings: Settings) -> None:
+    one_pass(settings, "run-1")
+    committed = lake_files(settings)
+    part = committed[0]
+    leftovers = [
+        part.with_name(f".{part.name}.0123abcd.tmp"),  # an atomic write cut short
+        settings.build_dir / "warehouse-next.duckdb",  # a dbt build that never finished
+        settings.build_dir / "warehouse-next.duckdb.wal",
+        settings.data_dir / ".warehouse.duckdb.incoming",  # a publish stopped between renames
+        settings.marts_dir / ".fct_statistics.parquet.tmp",
+        settings.runs_dir / ".latest.json.tmp",
+        settings.quarantine_dir / ".abc.bin.tmp",
+    ]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half written")
+    assert lakeio.parquet_files(settings.lake_dir) == sorted(committed)  # tmp files ignored
+    assert sorted(stages.remove_leftovers(settings)) == sorted(leftovers)
+    assert not any(path.exists() for path in leftovers)
+    assert lake_files(settings) == committed
+
+
+def test_retries_with_back_off_on_io_tasks_only() -> None:
+    io_tasks = [pipeline.discover_task, pipeline.land_task, pipeline.publish_task,
+                pipeline.export_marts_task]  # fmt: skip
+    for task in io_tasks:
+        assert task.retries == 2, task.name
+        assert task.retry_delay_seconds == [1, 5], task.name
+    compute = [pipeline.segment_task, pipeline.extract_task, pipeline.validate_lake_task,
+               pipeline.dbt_build_task, pipeline.validate_marts_task]  # fmt: skip
+    assert [task.retries for task in compute] == [0] * len(compute)
