@@ -301,7 +301,8 @@ create table marts.fct_incidents (article_id varchar, published_date date, title
     source_file varchar, agencies varchar[], countries varchar[], operations varchar[],
     crime_types varchar[], arrested double, charged double, statistic_count bigint);
 create table marts.fct_prices (statistic_id varchar, article_id varchar, metric varchar,
-    value double, currency varchar, rate_year integer, value_eur double, value_usd double);
+    value double, currency varchar, reported_year integer, rate_year integer,
+    value_eur double, value_usd double);
 create table marts.dim_countries as select chr((65 + i // 26)::int) || chr((65 + i % 26)::int)
     as country_id, chr((65 + i // 26)::int) || chr((65 + i % 26)::int) || 'X' as alpha_3,
     'Country' as name, 0::bigint as article_count, 0::bigint as incident_count

@@ -1,6 +1,6 @@
--- Sums of money whose currency and year have no annual average rate in the exchange_rates
--- seed: their value_eur / value_usd are null. A warning, not an error: the run goes on and
--- the count says how many (a new year's rates, or a new currency, belong in the seed).
+-- Sums of money in a currency the exchange_rates seed has no rate for: their value_eur /
+-- value_usd are null. A warning, not an error: the run goes on and the count says how many
+-- (the currency belongs in the seed).
 
 {{ config(severity='warn') }}
 
@@ -18,7 +18,7 @@ prices_without_rate as (
         statistic_id,
         article_id,
         currency,
-        rate_year,
+        reported_year,
         has_published_date,
         value,
         value_eur,
