@@ -310,6 +310,33 @@ MORE_CASES = [
     ("The interview lasted 45 minutes.", set()),
     ("The 90-strong team is based in Calais.", set()),
     ("Les policiers ont libéré 1\u202f500 victimes.", {("rescued", 1500, "exact", None)}),
+    # ranges: one figure at the lowest reading; ages are never counts
+    (
+        "Migrants paid between €4,000 and €7,000 each for the crossing.",
+        {("price", 4000, "at_least", "EUR")},
+    ),
+    ("Between 30 and 40 migrants were rescued.", {("rescued", 30, "at_least", None)}),
+    ("Each paid 3,000 to 5,000 euros.", {("price", 3000, "at_least", "EUR")}),
+    ("The gang laundered between $2m and $3m.", {("amount", 2_000_000, "at_least", "USD")}),
+    ("Between 2 and 3 million euros were laundered.", {("amount", 2_000_000, "at_least", "EUR")}),
+    ("Ils ont payé entre 3 000 et 5 000 euros par personne.", {("price", 3000, "at_least", "EUR")}),
+    ("Six men aged between 29 and 61 were arrested on Tuesday.", {("arrested", 6, "exact", None)}),
+    ("Three suspects, aged 25 to 40, were charged.", {("charged", 3, "exact", None)}),
+    ("Les passeurs, âgés de 20 à 35 ans, ont été arrêtés.", set()),
+    ("From 16 to 20 October police arrested 5 men.", {("arrested", 5, "exact", None)}),
+    # a second clause with its own verb
+    (
+        "Police arrested 14 people and 3 were charged.",
+        {("arrested", 14, "exact", None), ("charged", 3, "exact", None)},
+    ),
+    (
+        "Fourteen victims were identified and 9 of them were rescued.",
+        {("victims", 14, "exact", None), ("rescued", 9, "exact", None)},
+    ),
+    (
+        "Officers arrested 14 men and 3 women.",
+        {("arrested", 14, "exact", None), ("arrested", 3, "exact", None)},
+    ),
 ]
 
 
@@ -336,6 +363,17 @@ def test_statistics_point_at_the_figure_and_keep_the_sentence() -> None:
     assert first["char_start"] == second_line_at + len("Police arrested ")
     assert first["char_end"] - first["char_start"] == 2
     assert first["subject"] == "people"
+
+
+def test_offsets_find_each_figure_not_an_earlier_copy_of_its_digits() -> None:
+    # "23" occurs first inside "2023", "14" inside "2014": each figure points at itself.
+    body = "In December 2023, police from 23 countries arrested 14 people wanted since 2014."
+    rows = extract.statistics(article(body), "test")
+    found = {
+        (r["metric"], body[r["char_start"] - 100 : r["char_end"] - 100])
+        for r in rows.iter_rows(named=True)
+    }
+    assert found == {("count", "23"), ("arrested", "14")}
 
 
 def test_sentences_do_not_break_at_abbreviations_or_decimals() -> None:
@@ -369,6 +407,7 @@ def test_countries_of_the_story_not_of_the_institutions() -> None:
         "PARIS, France – Police rescued 12 women in Romania and Bulgaria.\n"
         "The work was funded by the German Foreign Office and reported by Agence France-Presse.\n"
         "Analysts at its headquarters in Lyon, France, followed the case.\n"
+        "Staff of the agency's regional offices in Nairobi and Pretoria helped plan the raids.\n"
         "Officers from Austria, Belgium, Croatia, Denmark, Estonia, Finland, Greece, Hungary "
         "and Ireland attended a meeting.\n"
         "A spokesman mentioned Portugal once, in passing.\n"

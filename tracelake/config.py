@@ -10,7 +10,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when segment or extract changes what they produce: every document is then reprocessed.
-EXTRACTOR_CODE_VERSION = "1"
+EXTRACTOR_CODE_VERSION = "2"
 # Reference lists the extractor reads; editing one also means reprocessing.
 REFERENCE_FILES = ("dbt/seeds/agencies.csv", "dbt/seeds/country_aliases.csv")
 

@@ -158,6 +158,20 @@ NOT_A_COUNT_BEFORE = (
     r"code|law|act|room|page|line|flight|route|tel|phone|january|february|march|april|"
     r"may|june|july|august|september|october|november|december)\s*|[+#/-])$"
 )
+# Numbers that follow "aged" are ages, a range of ages too: "aged 25", "aged between 29 and
+# 61", "aged 18 to 25", "âgés de 20 à 35 ans".
+AGE_BEFORE = (
+    r"(?i)\b(aged|ages|âgée?s?)\s+(between\s+|from\s+|de\s+|entre\s+)?"
+    r"(\d+\s*(and|to|-|–|et|à)\s*)?$"
+)
+AGE_RANGE = (
+    r"(?i)\b(aged|ages|âgée?s?)\s+(between\s+|from\s+|de\s+|entre\s+)?\d+"
+    r"(\s*(and|to|-|–|et|à)\s*\d+)?(\s+ans)?"
+)
+# A range, "between 30 and 40", "from €3,000 to €5,000", "de 3 000 à 5 000 euros": what is
+# written between its two numbers, and what may open it.
+RANGE_JOIN = r"(?i)^\s*(and|to|et|à)\s*$"
+RANGE_OPEN = r"(?i)\b(between|from|entre|de)\s+$"
 # A converted sum in brackets after another sum: "€6,000 ($6,632)".
 CONVERSION_BEFORE = r"(?i)[€$£]\s?[\d.,]+\s*(m|bn|k|million|billion)?\s*\(\s*$"
 
@@ -283,6 +297,8 @@ VERB_CLASS_AFTER = VERB_CLASS | {
     "victims": r"(?i)\b((were|was|been|being|are|fell|became)\s+(\w+\s+)?(exploit\w*|"
     r"trafficked|abused|lured|forced|enslaved|deceived|victims?)|victimes)",
 }
+# Words that join two clauses, each with its own verb.
+COORDINATOR = r"(?i)\b(and|but|while|whereas|et|mais|tandis)\b"
 # A short aside between commas ("including 236 minors,") is skipped when reading on to the verb.
 APPOSITIVE = r"^([^,]*),[^,]{1,40},"
 PER_UNIT = (
@@ -330,7 +346,10 @@ INSTITUTION_AFTER = (
     r"(Office|Ministry|Department)|\s+news agency|\s+(Embassy|Consulate)|"
     r"\s+(Press Agency|News Agency))"
 )
-INSTITUTION_BEFORE = r"(?i)(headquarter(s|ed) in|embassy of|embassy in)\s+(\p{Lu}[\p{L}.-]*,?\s+)?$"
+INSTITUTION_BEFORE = (
+    r"(?i)(headquarter(s|ed) in|embassy of|(embass(y|ies)|bureaux?|bureaus|offices?|"
+    r"branch(es)?|secretariat|consulates?) in)\s+(\p{Lu}[\p{L}.-]*,?\s+(and\s+|et\s+)?)?$"
+)
 # A wire dateline opening the first sentence: "LYON, France –", "WASHINGTON, D.C., —".
 DATELINE = r"^\p{Lu}[\p{Lu}\s.'’-]+,[^–—-]{0,40}[–—-]"
 OPERATION = (
@@ -385,28 +404,29 @@ def sentences(articles: pl.DataFrame) -> pl.DataFrame:
 
 
 def matches(frame: pl.DataFrame, pattern: str, text: str = "sentence") -> pl.DataFrame:
-    """One row per match of pattern in the text column, with its char offset `pos` in it."""
+    """One row per match of pattern in the text column, with its char offset `pos` in it.
+
+    The offsets come from a second pass that takes each match together with the text since
+    the previous one ("(?s).*?" + pattern finds the same matches, in the same order): the
+    lengths of those pieces add up to where each match ends, even when the same string
+    also occurs inside another word or another figure ("23" in "2023").
+    """
     found = (
-        frame.with_columns(match=pl.col(text).str.extract_all(pattern))
-        .with_row_index("_row")
-        .explode("match")
-        .drop_nulls("match")
-        .filter(pl.col("match").str.len_chars() > 0)
-    )
-    nth = pl.int_range(pl.len()).over("_row", "match")
-    before = (
-        pl.col(text)
-        .str.split(pl.col("match"))
-        .list.head(pl.col("_nth") + 1)
-        .list.eval(pl.element().str.len_chars())
-        .list.sum()
-    )
-    return (
-        found.with_columns(_nth=nth)
-        .with_columns(
-            pos=(before + pl.col("_nth") * pl.col("match").str.len_chars()).cast(pl.Int64)
+        frame.with_columns(
+            match=pl.col(text).str.extract_all(pattern),
+            _piece=pl.col(text).str.extract_all(r"(?s).*?(?:" + pattern + ")"),
         )
-        .drop("_row", "_nth")
+        .with_row_index("_row")
+        .explode("match", "_piece")
+        .drop_nulls("match")
+    )
+    ends = pl.col("_piece").str.len_chars().cum_sum().over("_row")
+    return (
+        found.with_columns(
+            pos=(ends - pl.col("match").str.len_chars()).cast(pl.Int64),
+        )
+        .filter(pl.col("match").str.len_chars() > 0)
+        .drop("_row", "_piece")
     )
 
 
@@ -489,6 +509,59 @@ def parse_figures(sents: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def merge_ranges(figures: pl.DataFrame) -> pl.DataFrame:
+    """One figure for a range, at its lowest reading (ACLED's convention).
+
+    "between 30 and 40 migrants", "from €3,000 to €5,000 each", "3,000 to 5,000 euros": the
+    lower number keeps its place and takes the words after the upper one (its noun, its
+    currency and scale when it has none, "each"), qualifier at_least; the upper one goes.
+    "and" joins a range only after "between" / "entre"; "to" / "à" join one anyway.
+    """
+    by_sentence = ("article_id", "sentence_start")
+    figures = figures.sort(*by_sentence, "pos").with_columns(
+        _next_pos=pl.col("pos").shift(-1).over(by_sentence),
+        _next_end=pl.col("end").shift(-1).over(by_sentence),
+        _next_after=pl.col("after").shift(-1).over(by_sentence),
+        _next_scale=pl.col("scale").shift(-1).over(by_sentence),
+        _next_currency=pl.col("currency").shift(-1).over(by_sentence),
+        _next_value=pl.col("value").shift(-1).over(by_sentence),
+    )
+    gap = pl.col("sentence").str.slice(
+        pl.col("end"), (pl.col("_next_pos") - pl.col("end")).clip(lower_bound=0)
+    )
+    joined = gap.str.contains(RANGE_JOIN) & (
+        gap.str.contains(r"(?i)\b(to|à)\b")
+        | pl.col("before").str.contains(r"(?i)\b(between|entre)\s+$")
+    )
+    own_scale = pl.col("scale").is_not_null()
+    scale = pl.col("_next_scale").replace_strict(SCALES, default=1.0, return_dtype=pl.Float64)
+    lower = (
+        pl.col("_next_pos").is_not_null()
+        & joined
+        & ~pl.col("is_year")
+        & (pl.col("currency").is_null() | pl.col("_next_currency").is_null()
+           | (pl.col("currency") == pl.col("_next_currency")))
+    )  # fmt: skip
+    value = pl.when(~own_scale & (pl.col("value") * scale <= pl.col("_next_value")))
+    figures = figures.with_columns(
+        _lower=lower.fill_null(False),
+    ).with_columns(
+        _upper=pl.col("_lower").shift(1).over(by_sentence).fill_null(False),
+    )
+    merged = figures.with_columns(
+        value=pl.when("_lower").then(value.then(pl.col("value") * scale).otherwise("value"))
+        .otherwise("value"),
+        currency=pl.when("_lower").then(pl.coalesce("currency", "_next_currency"))
+        .otherwise("currency"),
+        qualifier=pl.when(pl.col("_lower") & pl.col("qualifier").is_in(["exact", "approx"]))
+        .then(pl.lit("at_least"))
+        .otherwise("qualifier"),
+        after=pl.when("_lower").then("_next_after").otherwise("after"),
+        end=pl.when("_lower").then("_next_end").otherwise("end"),
+    )  # fmt: skip
+    return merged.filter(~pl.col("_upper")).drop(pl.selectors.starts_with("_"))
+
+
 def noun_phrase() -> pl.Expr:
     """Up to six words after the figure, cut at the first word that ends a noun phrase."""
     # "hundreds of migrants", "une cinquantaine d'annonces": the noun comes after "of".
@@ -522,6 +595,7 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     left_clause = pl.col("before").str.extract(r"([^,;:()]{0,60})$").fill_null("")
     right_clause = (
         pl.col("after")
+        .str.replace_all(AGE_RANGE, "")
         .str.replace(APPOSITIVE, "$1")
         .str.slice(0, 120)
         .str.extract(r"^([^\d;:]*)")
@@ -557,8 +631,18 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     right_verb = pl.coalesce(
         pl.when(pl.col(f"_rv_{n}") == right_distance).then(pl.lit(n)) for n in names
     )
+    # "14 were identified and 9 of them were rescued": a verb of the clause before "and"
+    # yields to one that closely follows the figure in its own clause.
+    left_tail = pl.col("left").str.slice(pl.col("left").str.len_chars() - left_distance)
+    own_verb_after = (
+        right_distance.is_not_null()
+        & (right_distance <= 20)
+        & ~pl.col("right").str.slice(0, right_distance).str.contains(r"[,(]")
+    )
+    left_is_other_clause = left_tail.str.contains(COORDINATOR) & own_verb_after
     figures = figures.with_columns(
-        left_verb=pl.when(left_distance <= 25).then(left_verb), right_verb=right_verb
+        left_verb=pl.when((left_distance <= 25) & ~left_is_other_clause).then(left_verb),
+        right_verb=right_verb,
     ).drop(pl.selectors.starts_with("_"))
     verb = pl.coalesce("left_verb", "right_verb")
     is_money = pl.col("currency").is_not_null()
@@ -613,6 +697,7 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     excluded = (
         pl.col("after").str.contains(NOT_A_COUNT_AFTER)
         | pl.col("before").str.contains(NOT_A_COUNT_BEFORE)
+        | pl.col("before").str.contains(AGE_BEFORE)
         | (is_money & pl.col("before").str.contains(CONVERSION_BEFORE))
         | pl.col("is_year")
         | (
@@ -631,7 +716,7 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
 def statistics(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     """Statistics of a batch of articles, in the STATISTICS schema."""
     sents = sentences(articles)
-    figures = metrics(parse_figures(sents)).filter(pl.col("metric").is_not_null())
+    figures = metrics(merge_ranges(parse_figures(sents))).filter(pl.col("metric").is_not_null())
     return figures.select(
         statistic_id=pl.concat_str(
             "article_id", pl.lit(":"), "sentence_start", pl.lit(":"), "pos"
