@@ -9,17 +9,26 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# Bump when segment or extract changes what they produce: every document is then reprocessed.
+# Bump when segment or extract changes what they produce in a way their source does not show
+# (a library upgrade): every document is then reprocessed.
 EXTRACTOR_CODE_VERSION = "2"
-# Reference lists the extractor reads; editing one also means reprocessing.
-REFERENCE_FILES = ("dbt/seeds/agencies.csv", "dbt/seeds/country_aliases.csv")
+# What the extractor's output depends on: its code and the reference lists it reads. Any edit
+# to one of them gives a new extractor version, so a stale lake is never mistaken for current.
+EXTRACTOR_FILES = (
+    "tracelake/segment.py",
+    "tracelake/extract.py",
+    "tracelake/reference.py",
+    "dbt/seeds/agencies.csv",
+    "dbt/seeds/country_aliases.csv",
+)
 
 
 def extractor_version() -> str:
-    """The code version plus a short hash of the reference lists, e.g. `1-3fa2c9d1`."""
+    """The code version plus a short hash of the extractor's files, e.g. `2-3fa2c9d1`."""
     digest = hashlib.sha256()
-    for name in REFERENCE_FILES:
+    for name in EXTRACTOR_FILES:
         path = PROJECT_ROOT / name
+        digest.update(name.encode() + b"\0")
         digest.update(path.read_bytes() if path.exists() else b"")
     return f"{EXTRACTOR_CODE_VERSION}-{digest.hexdigest()[:8]}"
 
