@@ -266,7 +266,7 @@ MORE_CASES = [
     ("Victims were sold for €1,500 a head.", {("price", 1500, "exact", "EUR")}),
     ("Chaque passager a payé 2 500 euros par personne.", {("price", 2500, "exact", "EUR")}),
     ("A seat on the boat cost about $7,000 per passenger.", {("price", 7000, "approx", "USD")}),
-    ("The women were sold for as little as €800 each.", {("price", 800, "exact", "EUR")}),
+    ("The women were sold for as little as €800 each.", {("price", 800, "at_least", "EUR")}),
     # money: amounts
     ("The network laundered more than €12 million.", {("amount", 12_000_000, "more_than", "EUR")}),
     ("Police seized €85,000 in cash.", {("amount", 85000, "exact", "EUR")}),
@@ -336,6 +336,18 @@ MORE_CASES = [
     (
         "Officers arrested 14 men and 3 women.",
         {("arrested", 14, "exact", None), ("arrested", 3, "exact", None)},
+    ),
+    # a deal with a smuggler or trafficker is a price; other sales are amounts
+    ("She paid smugglers $8,000 to reach Europe.", {("price", 8000, "exact", "USD")}),
+    ("He paid $8,000 to a smuggler in Libya.", {("price", 8000, "exact", "USD")}),
+    ("Elle a payé 5 000 euros à un passeur.", {("price", 5000, "exact", "EUR")}),
+    ("Victims were sold for as little as £500.", {("price", 500, "at_least", "GBP")}),
+    ("Les femmes étaient vendues pour 2 000 euros.", {("price", 2000, "exact", "EUR")}),
+    ("The house was sold for €300,000 last year.", {("amount", 300_000, "exact", "EUR")}),
+    ("The company paid $2m to settle the case.", {("amount", 2_000_000, "exact", "USD")}),
+    (
+        "Twenty-two women were identified as potential victims of trafficking.",
+        {("victims", 22, "exact", None)},
     ),
 ]
 

@@ -31,7 +31,7 @@ QUALIFIER_WORDS = {
                "close to", "an estimated", "estimated", "près de", "presque", "environ",
                "quelque", "quelques", "autour de", "approximativement"],
     "at_least": ["at least", "no fewer than", "no less than", "a minimum of", "au moins",
-                 "pas moins de", "au minimum"],
+                 "pas moins de", "au minimum", "as little as", "as low as", "as few as"],
     "more_than": ["more than", "over", "upwards of", "in excess of", "above", "exceeding",
                   "plus de", "plus d'", "plus d’", "over the", "well over"],
     "at_most": ["up to", "as many as", "as much as", "at most", "no more than",
@@ -294,7 +294,8 @@ VERB_CLASS = {
 }
 # After the noun, a victim is said in the passive ("were exploited"), not as a doer.
 VERB_CLASS_AFTER = VERB_CLASS | {
-    "victims": r"(?i)\b((were|was|been|being|are|fell|became)\s+(\w+\s+)?(exploit\w*|"
+    "victims": r"(?i)\b(identified as (\w+\s+){0,2}victims|"
+    r"(were|was|been|being|are|fell|became)\s+(\w+\s+)?(exploit\w*|"
     r"trafficked|abused|lured|forced|enslaved|deceived|victims?)|victimes)",
 }
 # Words that join two clauses, each with its own verb.
@@ -306,10 +307,21 @@ PER_UNIT = (
     r"victim|crossing|trip|journey|child|woman|girl|kilo|kg|unit|seat|place|visa)|"
     r"a person|a piece|par personne|par tête|chacun|chacune|par passager|par migrant)\b"
 )
-# The unit said before the sum: "Each migrant paid €3,000".
+# The unit said before the sum: "Each migrant paid €3,000"; or a deal with a smuggler or a
+# trafficker: "she paid smugglers $8,000", "women were sold for £500", "vendues pour 500 euros".
 PER_UNIT_BEFORE = (
-    r"(?i)\b(each|every|per)\s+(\w+\s+){0,2}(paid|pays|paying|was charged|were charged|"
-    r"had to pay|handed over|payait|a payé|ont payé)\s+(\w+\s+){0,3}$"
+    r"(?i)(\b(each|every|per)\s+(\w+\s+){0,2}(paid|pays|paying|was charged|were charged|"
+    r"had to pay|handed over|payait|a payé|ont payé)\s+(\w+\s+){0,3}|"
+    r"\b(paid|pay|pays|paying|payé|payer)\s+(a |the |their |les |des |un |leurs? )?"
+    r"(smugglers?|traffickers?|passeurs?|trafiquants?)\s+|"
+    r"\b(she|he|they|women|girls?|boys?|children|child|babies|baby|victims?|migrants?|people|"
+    r"workers|elles?|ils|femmes|filles|enfants|victimes)\s+(\w+\s+){0,2}(was|were|been|being|is|are|"
+    r"ont été|a été|sont|étaient)\s+(sold|resold|vendue?s?|revendue?s?)\s+(for|pour)\s+)$"
+)
+# The deal said after the sum: "$8,000 to smugglers", "5 000 euros à un passeur".
+DEAL_AFTER = (
+    r"(?i)^\s*(\([^)]*\)\s*)?(to|à)\s+(a |an |the |their |les |des |un |leurs? )?"
+    r"(smugglers?|traffickers?|passeurs?|trafiquants?)\b"
 )
 # Said in the passive of people not counted as victims or suspects ("three officers were
 # wounded"), these verbs tell what happened to them.
@@ -652,6 +664,7 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
             is_money
             & (
                 pl.col("after").str.contains(PER_UNIT)
+                | pl.col("after").str.contains(DEAL_AFTER)
                 | pl.col("before").str.contains(PER_UNIT_BEFORE)
             )
         )
