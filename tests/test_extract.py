@@ -346,6 +346,11 @@ MORE_CASES = [
     ("The house was sold for €300,000 last year.", {("amount", 300_000, "exact", "EUR")}),
     ("The company paid $2m to settle the case.", {("amount", 2_000_000, "exact", "USD")}),
     (
+        "The group charged each migrant between €2,500 and €3,000 for the trip.",
+        {("price", 2500, "at_least", "EUR")},
+    ),
+    ("He was jailed for trafficking four women from Romania.", {("victims", 4, "exact", None)}),
+    (
         "Twenty-two women were identified as potential victims of trafficking.",
         {("victims", 22, "exact", None)},
     ),

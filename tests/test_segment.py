@@ -60,6 +60,29 @@ def test_published_block_and_furniture_are_not_body() -> None:
     assert articles.get_column("published_date").to_list() == [date(2021, 4, 14), None]
 
 
+def test_byline_with_fields_dates_the_article() -> None:
+    text = (
+        f"Valencia ring dismantled\nBy Marta Ruiz | 14 April 2021 | 3 min read\n{BODY_A}\n\n"
+        f"Lorry stopped at the port\nStaff reporter · March 3, 2021\n{BODY_B}\n"
+    )
+    articles = run(text)
+    assert titles(articles) == ["Valencia ring dismantled", "Lorry stopped at the port"]
+    assert articles.get_column("body").to_list() == [BODY_A, BODY_B]
+    assert articles.get_column("published_date").to_list() == [date(2021, 4, 14), date(2021, 3, 3)]
+
+
+def test_headlines_under_a_list_header_are_a_list_even_without_bullets() -> None:
+    text = (
+        f"Valencia ring dismantled\nBy Marta Ruiz | 14 April 2021\n{BODY_A}\n"
+        "Tags: trafficking, Spain\n\nYou may also like\nFerry strike ends after two days\n"
+        "New mayor sworn in at city hall\n\n"
+        f"Lorry stopped at the port\nBy Staff Reporter | 10 April 2021\n{BODY_B}\n"
+    )
+    articles = run(text)
+    assert titles(articles) == ["Valencia ring dismantled", "Lorry stopped at the port"]
+    assert articles.get_column("body").to_list() == [BODY_A, BODY_B]
+
+
 def test_relative_dates_give_no_date() -> None:
     articles = run(f"Valencia ring dismantled\nPublished\n6 years ago\n{BODY_A}\n")
     assert articles.get_column("published_date").to_list() == [None]

@@ -289,7 +289,7 @@ VERB_CLASS = {
     r"tués?|morts?|décéd\w*|lost their lives)",
     "injured": r"(?i)\b(injur\w*|wound\w*|hurt|bless[ée]\w*)",
     "victims": r"(?i)\b(exploit\w*|fell victim|trafficked|abused|lured|forced|enslaved|"
-    r"deceived|victim)",
+    r"deceived|victim|trafficking\s+$)",
     "seized": r"(?i)\b(seiz\w*|confiscat\w*|saisi\w*|recovered)",
 }
 # After the noun, a victim is said in the passive ("were exploited"), not as a doer.
@@ -312,6 +312,8 @@ PER_UNIT = (
 PER_UNIT_BEFORE = (
     r"(?i)(\b(each|every|per)\s+(\w+\s+){0,2}(paid|pays|paying|was charged|were charged|"
     r"had to pay|handed over|payait|a payé|ont payé)\s+(\w+\s+){0,3}|"
+    r"\b(charg\w*|paid|pay|paying|demand\w*|ask\w*|fac\w*|réclam\w*|demand\w*)\s+"
+    r"(each|every|per|chaque)\s+(\w+\s+){0,2}(between\s+|from\s+|entre\s+|de\s+)?|"
     r"\b(paid|pay|pays|paying|payé|payer)\s+(a |the |their |les |des |un |leurs? )?"
     r"(smugglers?|traffickers?|passeurs?|trafiquants?)\s+|"
     r"\b(she|he|they|women|girls?|boys?|children|child|babies|baby|victims?|migrants?|people|"

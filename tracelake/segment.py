@@ -59,6 +59,13 @@ AGO_LINE = (
     r"\s+ago\s*(on)?$"
 )
 URL_LINE = r"(?i)^(url|link|source url)\s*:\s*https?://\S+$"
+# A line of short fields between separators under a title: "By Ana Kovač | 14 February 2022 |
+# 3 min read", "Staff reporter · 10 March 2021". Its fields are read one by one.
+META_SEPARATOR = r"\s+[|·•]\s+"
+META_FIELD = (
+    r"(?i)^(\d+\s+min(ute)?s?\s+read|\d+\s+comments?|updated\b.*|published\b.*|"
+    r"(by|par)\s+\S.*|\p{Lu}[\p{L}.'’-]*(\s+\p{Lu}[\p{L}.'’-]*){0,3})$"
+)
 PAGE_BREAK = "\f"
 CAPTION_MAX_CHARS = 100
 
@@ -248,8 +255,8 @@ def _matches(pattern: str) -> pl.Expr:
     return pl.col("stripped").str.contains(pattern)
 
 
-def _prev(expr: pl.Expr) -> pl.Expr:
-    return expr.shift(1).over("doc_id")
+def _prev(expr: pl.Expr, n: int = 1) -> pl.Expr:
+    return expr.shift(n).over("doc_id")
 
 
 def _next(expr: pl.Expr) -> pl.Expr:
@@ -285,6 +292,31 @@ def date_in_line(column: str = "stripped") -> pl.Expr:
 def date_in_url(column: str = "stripped") -> pl.Expr:
     """The date written in a URL path inside the line, or null."""
     return _date_from_groups(pl.col(column).str.extract_groups(URL_DATE))
+
+
+def meta_line(column: str = "stripped") -> tuple[pl.Expr, pl.Expr]:
+    """(is it a line of short fields between separators with a date or a byline among them,
+    the date of that field)."""
+    parts = pl.col(column).str.replace_all(META_SEPARATOR, "\u001f").str.split("\u001f")
+    field_dates = parts.list.eval(
+        pl.coalesce(
+            _date_from_groups(pl.element().str.extract_groups(DATE_DMY)),
+            _date_from_groups(pl.element().str.extract_groups(DATE_MDY)),
+            _date_from_groups(pl.element().str.extract_groups(DATE_ISO)),
+        )
+    )
+    date = field_dates.list.drop_nulls().list.first()
+    is_date_or_field = parts.list.eval(
+        pl.element().str.contains(META_FIELD)
+        | pl.element().str.contains(r"(?i)^(by|par)\s+\S")
+        | pl.element().str.contains(r"\d{4}")
+    ).list.all()
+    has_anchor = (
+        date.is_not_null()
+        | parts.list.eval(pl.element().str.contains(r"(?i)^(by|par)\s+\S")).list.any()
+    )
+    is_meta = (parts.list.len() >= 2) & is_date_or_field & has_anchor
+    return is_meta, pl.when(is_meta).then(date)
 
 
 def split_lines(documents: pl.DataFrame) -> pl.DataFrame:
@@ -373,11 +405,12 @@ def line_features() -> list[pl.Expr]:
         (
             _matches(SOURCE_LINE)
             | _matches(BYLINE)
+            | meta_line()[0]
             | _matches(AGO_LINE)
             | _matches(URL_LINE)
             | _matches(r"(?i)^published\s*:?$")
         ).alias("is_marker"),
-        date_in_line().alias("line_date"),
+        pl.coalesce(date_in_line(), meta_line()[1]).alias("line_date"),
         date_in_url().alias("url_date"),
         text.str.count_matches(r"\S+").alias("n_words"),
         (
@@ -396,7 +429,23 @@ def classify_lines(lines: pl.DataFrame) -> pl.DataFrame:
     lines = keep_newest_revision(lines).with_columns(line_features())
     lines = lines.with_columns(
         is_marker=pl.col("is_marker") | pl.col("line_date").is_not_null(),
-        breaker=~(pl.col("is_blank") | pl.col("is_list_item") | pl.col("is_list_header")),
+    )
+    # Under a list header, headlines without bullets are list items too: the first one (after
+    # the header, or a blank line under it) and each headline right under another, until a
+    # blank line, a bulleted item or a byline or date that marks a headline as an article's.
+    bare_item = (
+        pl.col("title_shaped")
+        & ~_next(pl.col("is_marker")).fill_null(False)
+        & (
+            _prev(pl.col("title_shaped")).fill_null(False)
+            | _prev(pl.col("is_list_header")).fill_null(False)
+            | (_prev(pl.col("is_blank")) & _prev(pl.col("is_list_header"), 2)).fill_null(False)
+        )
+    )
+    lines = lines.with_columns(
+        breaker=~(
+            pl.col("is_blank") | pl.col("is_list_item") | pl.col("is_list_header") | bare_item
+        ),
     ).with_columns(list_group=pl.col("breaker").cum_sum().over("doc_id"))
     lines = lines.with_columns(
         in_list=pl.col("is_list_header").cum_max().over("doc_id", "list_group"),
