@@ -150,6 +150,16 @@ def test_jsonl_pages_are_articles() -> None:
         ("31 November 2022", None),
         ("2023-02-30", None),
         ("The meeting on 6 December 2023 was short.", None),
+        ("Publié le 12/03/2023 à 14h05", date(2023, 3, 12)),
+        ("Le 14 février 2022 à 08:15", date(2022, 2, 14)),
+        ("Updated 14:32 GMT, 3 March 2021", date(2021, 3, 3)),
+        ("Last updated: 3 Mar 2021", date(2021, 3, 3)),
+        ("Wed 3 Mar 2021 10.32 GMT", date(2021, 3, 3)),
+        ("03.04.2021", date(2021, 4, 3)),
+        ("Published: 03/14/2023", date(2023, 3, 14)),
+        ("Published: 14/03/2023", date(2023, 3, 14)),
+        ("Published: 03/04/2023", None),  # day or month first: not a guess
+        ("Le 14 février 2022, la police a arrêté cinq hommes.", None),
     ],
 )
 def test_date_lines(line: str, expected: date | None) -> None:

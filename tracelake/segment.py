@@ -80,11 +80,14 @@ MONTHS = {
 }  # fmt: skip
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = (
-    r"((monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|"
-    r"vendredi|samedi|dimanche),?\s+)?"
+    r"((monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|"
+    r"thurs|fri|sat|sun|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\.?,?\s+)?"
 )
 _PREFIX = (
-    r"(?i)^(published|posted|updated|date|first published|publié le|mis à jour le)?\s*:?\s*(on\s+)?"
+    r"(?i)^(published|posted|updated|last updated|date|first published|publié|publié le|"
+    r"mis à jour|mis à jour le|le)?\s*:?\s*(on\s+|le\s+)?"
+    # a time before the date: "Updated 14:32 GMT, 3 March 2021"
+    r"(\d{1,2}[:.h]\d{2}\s*(am|pm|gmt|bst|utc|cet|cest|est|edt)?,?\s+)?"
 )
 _TIME = r"(\s*(at|à|,|-|–)?\s*\d{1,2}[:.h]\d{2}.*)?$"
 # A line that is only a date: "13 March 2020", "December 6, 2023", "Published 2022-09-14".
@@ -101,8 +104,19 @@ DATE_MDY = (
 )
 DATE_ISO = (
     _PREFIX
-    + r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?\s*$"
+    + r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?"
+    + _TIME
 )
+# Day first in numbers: "03.03.2021" (dots are day first everywhere), "Publié le 12/03/2023"
+# (slashes after a French word). Slashes alone may be month first (US sites), so a line of
+# English words with slashes is read only when one part exceeds 12 (see numeric_date).
+DATE_DOTTED = _PREFIX + _WEEKDAY + r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})" + _TIME
+DATE_FR_SLASH = (
+    r"(?i)^(publié|publié le|mis à jour|mis à jour le|le)\s*:?\s*(le\s+)?"
+    + r"(?P<day>\d{1,2})/(?P<month>\d{1,2})/(?P<year>\d{4})"
+    + _TIME
+)
+DATE_SLASH = _PREFIX + _WEEKDAY + r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>\d{4})" + _TIME
 # A date in a URL path: /2015/sep/09/ or /2019/03/21/.
 URL_DATE = (
     r"(?i)/(?P<year>(19|20)\d{2})/(?P<month>\d{1,2}|" + "|".join(MONTHS) + r")/(?P<day>\d{1,2})/"
@@ -279,14 +293,35 @@ def _date_from_groups(groups: pl.Expr) -> pl.Expr:
     ).str.to_date("%Y-%m-%d", strict=False)
 
 
-def date_in_line(column: str = "stripped") -> pl.Expr:
-    """The date a line consists of, or null."""
-    text = pl.col(column)
+def _slash_date(text: pl.Expr) -> pl.Expr:
+    """ "14/03/2021" or "03/14/2021": only when one of the two parts can only be a day."""
+    groups = text.str.extract_groups(DATE_SLASH)
+    a = groups.struct.field("a").cast(pl.Int32, strict=False)
+    b = groups.struct.field("b").cast(pl.Int32, strict=False)
+    day = pl.when(a > 12).then(a).when(b > 12).then(b)
+    month = pl.when(a > 12).then(b).when(b > 12).then(a)
+    return pl.format(
+        "{}-{}-{}",
+        groups.struct.field("year"),
+        month.cast(pl.String).str.zfill(2),
+        day.cast(pl.String).str.zfill(2),
+    ).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _date_of(text: pl.Expr) -> pl.Expr:
     return pl.coalesce(
         _date_from_groups(text.str.extract_groups(DATE_DMY)),
         _date_from_groups(text.str.extract_groups(DATE_MDY)),
         _date_from_groups(text.str.extract_groups(DATE_ISO)),
+        _date_from_groups(text.str.extract_groups(DATE_DOTTED)),
+        _date_from_groups(text.str.extract_groups(DATE_FR_SLASH)),
+        _slash_date(text),
     )
+
+
+def date_in_line(column: str = "stripped") -> pl.Expr:
+    """The date a line consists of, or null."""
+    return _date_of(pl.col(column))
 
 
 def date_in_url(column: str = "stripped") -> pl.Expr:
@@ -298,13 +333,7 @@ def meta_line(column: str = "stripped") -> tuple[pl.Expr, pl.Expr]:
     """(is it a line of short fields between separators with a date or a byline among them,
     the date of that field)."""
     parts = pl.col(column).str.replace_all(META_SEPARATOR, "\u001f").str.split("\u001f")
-    field_dates = parts.list.eval(
-        pl.coalesce(
-            _date_from_groups(pl.element().str.extract_groups(DATE_DMY)),
-            _date_from_groups(pl.element().str.extract_groups(DATE_MDY)),
-            _date_from_groups(pl.element().str.extract_groups(DATE_ISO)),
-        )
-    )
+    field_dates = parts.list.eval(_date_of(pl.element()))
     date = field_dates.list.drop_nulls().list.first()
     is_date_or_field = parts.list.eval(
         pl.element().str.contains(META_FIELD)
