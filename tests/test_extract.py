@@ -350,6 +350,12 @@ MORE_CASES = [
         {("price", 2500, "at_least", "EUR")},
     ),
     ("He was jailed for trafficking four women from Romania.", {("victims", 4, "exact", None)}),
+    ("Labour inspectors checked 2,300 farms in a week.", {("checks", 2300, "exact", None)}),
+    ("Officers searched 12 properties.", {("raids", 12, "exact", None)}),
+    (
+        "Four people were arrested and more than 1,200 blank documents were seized.",
+        {("arrested", 4, "exact", None), ("seized", 1200, "more_than", None)},
+    ),
     (
         "Twenty-two women were identified as potential victims of trafficking.",
         {("victims", 22, "exact", None)},
@@ -431,6 +437,15 @@ def test_countries_of_the_story_not_of_the_institutions() -> None:
         "Most of the victims were from Moldova. Moldova has asked for help."
     )
     assert countries(body) == {"RO", "BG", "MD"}
+
+
+def test_where_the_victims_come_from_counts() -> None:
+    body = (
+        "Inspectors visited farms in the south.\nThe checks took a week.\n"
+        "Most of the victims came from Moldova and Morocco.\n"
+        "A spokesman mentioned Portugal once, in passing."
+    )
+    assert countries(body) == {"MD", "MA"}
 
 
 def test_a_country_in_the_title_counts() -> None:

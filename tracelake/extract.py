@@ -298,6 +298,11 @@ VERB_CLASS_AFTER = VERB_CLASS | {
     r"(were|was|been|being|are|fell|became)\s+(\w+\s+)?(exploit\w*|"
     r"trafficked|abused|lured|forced|enslaved|deceived|victims?)|victimes)",
 }
+# Places checked, not raided: "inspectors checked 2,300 farms".
+CHECK_BEFORE = (
+    r"(?i)\b(check\w*|inspect\w*|controll?\w*|screen\w*|visit\w*|contrôl\w*)\s+"
+    r"(\w+\s+){0,2}$"
+)
 # Words that join two clauses, each with its own verb.
 COORDINATOR = r"(?i)\b(and|but|while|whereas|et|mais|tandis)\b"
 # A short aside between commas ("including 236 minors,") is skipped when reading on to the verb.
@@ -352,7 +357,7 @@ LEAD_SENTENCES = 2
 INCIDENT = (
     r"(?i)\b(arrest\w*|detain\w*|apprehend\w*|rescu\w*|traffick\w*|smuggl\w*|exploit\w*|"
     r"lured|raid\w*|seiz\w*|dismantl\w*|charged|convicted|intercept\w*|busted|"
-    r"arrêt\w*|interpell\w*|démantel\w*|exploit\w*|passeurs?)"
+    r"victims?|victimes?|arrêt\w*|interpell\w*|démantel\w*|exploit\w*|passeurs?)"
 )
 # A country named as part of an institution's name or seat, not as a place of the crime.
 INSTITUTION_AFTER = (
@@ -650,7 +655,7 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     left_tail = pl.col("left").str.slice(pl.col("left").str.len_chars() - left_distance)
     own_verb_after = (
         right_distance.is_not_null()
-        & (right_distance <= 20)
+        & (right_distance <= 30)
         & ~pl.col("right").str.slice(0, right_distance).str.contains(r"[,(]")
     )
     left_is_other_clause = left_tail.str.contains(COORDINATOR) & own_verb_after
@@ -675,6 +680,8 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("amount"))
         .when(head == "minor")
         .then(pl.lit("minors"))
+        .when((head == "raids") & pl.col("before").str.contains(CHECK_BEFORE))
+        .then(pl.lit("checks"))
         .when(head.is_in(FIXED_CLASSES))
         .then(head)
         .when(head == "migrant")
