@@ -1,63 +1,17 @@
-{%- set pivoted_metrics = var('pivoted_metrics') %}
-
 with
 
-entities as (
+entity_years as (
 
-    select * from {{ ref('bridge_article_entities') }}
-
-),
-
-articles as (
-
-    select * from {{ ref('int_articles_dated') }}
+    select * from {{ ref('int_entity_years') }}
 
 ),
 
-incidents as (
+country_years as (
 
-    select * from {{ ref('fct_incidents') }}
-
-),
-
-country_articles as (
-
-    select
-        entities.entity_id as country_id,
-        articles.reported_year,
-        entities.article_id,
-        articles.is_in_scope,
-        articles.has_published_date,
-        {%- for metric in pivoted_metrics %}
-        incidents.{{ metric }},
-        {%- endfor %}
-        incidents.statistic_count
-
-    from entities
-    inner join articles
-        on entities.article_id = articles.article_id
-    left join incidents
-        on entities.article_id = incidents.article_id
-    where entities.entity_type = 'country'
-
-),
-
-aggregated as (
-
-    select
-        country_id,
-        reported_year,
-        count(*) as article_count,
-        count(*) filter (where is_in_scope) as incident_count,
-        count(*) filter (where not has_published_date) as undated_article_count,
-        {%- for metric in pivoted_metrics %}
-        sum({{ metric }}) as {{ metric }},
-        {%- endfor %}
-        cast(coalesce(sum(statistic_count), 0) as bigint) as statistic_count
-
-    from country_articles
-    group by country_id, reported_year
+    select * exclude (entity_type) rename (entity_id as country_id)
+    from entity_years
+    where entity_type = 'country'
 
 )
 
-select * from aggregated
+select * from country_years
