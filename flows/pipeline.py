@@ -153,6 +153,37 @@ def _tell_operator(settings: Settings, report: RunReport) -> None:
         get_run_logger().warning("could not publish the run's artifact or page: %s", error)
 
 
+def _process(
+    settings: Settings, doc_ids: list[str], report: RunReport, progress: StageProgress
+) -> None:
+    """Segment and extract one batch. When the code fails on it, the batch is split in two and
+    each half tried again, down to the single documents it fails on: those are reported and
+    left pending (the next run, or a fixed extractor, tries them again); the rest go on."""
+    try:
+        batch = segment_task(settings, doc_ids)
+        progress.advance("segment", len(doc_ids))
+        pause_here("segment")
+        batch = extract_task(settings, batch, doc_ids)
+        report.documents_processed += batch.documents
+        progress.advance("extract", len(doc_ids))
+        pause_here("extract")
+    except OSError:
+        raise  # the lake's disk, not a document: the run fails and says so
+    except Exception as error:  # noqa: BLE001 - a bad document must not stop the others
+        stages.remove_batch_parts(settings, doc_ids)
+        if len(doc_ids) > 1:
+            half = len(doc_ids) // 2
+            _process(settings, doc_ids[:half], report, progress)
+            _process(settings, doc_ids[half:], report, progress)
+            return
+        [doc_id] = doc_ids
+        file = stages.source_files(settings, doc_ids).get(doc_id, "?")
+        report.documents_failed.append(
+            {"doc_id": doc_id, "file": file, "error": f"{type(error).__name__}: {error}"[:500]}
+        )
+        get_run_logger().error("segment/extract failed on %s (%s): %s", file, doc_id, error)
+
+
 def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProgress) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stages.remove_leftovers(settings)  # of a run that was killed
@@ -178,13 +209,7 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
     progress.stage("segment", len(pending))
     progress.stage("extract", len(pending))
     for doc_ids in stages.chunks(pending, settings.batch_size):
-        batch = segment_task(settings, doc_ids)
-        progress.advance("segment", len(doc_ids))
-        pause_here("segment")
-        batch = extract_task(settings, batch, doc_ids)
-        report.documents_processed += batch.documents
-        progress.advance("extract", len(doc_ids))
-        pause_here("extract")
+        _process(settings, doc_ids, report, progress)
     stages.ensure_staged_tables(settings)
     counts = stages.staged_counts(settings)
     report.articles, report.statistics, report.entities = (

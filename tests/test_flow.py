@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from flows.pipeline import pipeline
+from tracelake import extract
 from tracelake.runlock import LOCK_FILE, RunLocked
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -163,3 +166,42 @@ def test_off_topic_and_duplicate_articles_stay_out_of_the_figures(
     assert copies[0][1] is not None
     assert copies[0][2] == 0
     assert original_figures > 0
+
+
+def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
+    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    names = ["single_article.txt", "article_fr.txt", "page_with_comments.txt"]
+    for name in names:
+        shutil.copy(seeds_dir / name, source / name)
+    bad_id = hashlib.sha256((source / "article_fr.txt").read_bytes()).hexdigest()
+    real_statistics = extract.statistics
+
+    def fails_on_one_document(articles: pl.DataFrame, version: str) -> pl.DataFrame:
+        if bad_id in articles.get_column("doc_id").to_list():
+            raise ValueError("extractor bug on this document")
+        return real_statistics(articles, version)
+
+    monkeypatch.setattr(extract, "statistics", fails_on_one_document)
+    data = tmp_path / "data"
+    report = pipeline(str(source), str(data))
+    assert report["status"] == "succeeded"
+    assert report["published"] is True
+    assert report["documents_processed"] == 2
+    assert [(f["file"], f["doc_id"]) for f in report["documents_failed"]] == [
+        ("article_fr.txt", bad_id)
+    ]
+    assert "extractor bug" in report["documents_failed"][0]["error"]
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        files = con.execute("select distinct source_file from marts.dim_articles").fetchall()
+    assert sorted(f for (f,) in files) == ["page_with_comments.txt", "single_article.txt"]
+
+    monkeypatch.setattr(extract, "statistics", real_statistics)  # the extractor is fixed
+    again = pipeline(str(source), str(data))
+    assert again["documents_processed"] == 1
+    assert again["documents_failed"] == []
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        files = con.execute("select distinct source_file from marts.dim_articles").fetchall()
+    assert sorted(f for (f,) in files) == sorted(names)

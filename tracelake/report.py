@@ -29,6 +29,8 @@ class RunReport:
     documents_quarantined: list[dict] = field(default_factory=list)
     document_problems: list[dict] = field(default_factory=list)
     documents_processed: int = 0
+    # Landed documents the segment or extract code failed on: left pending for the next run.
+    documents_failed: list[dict] = field(default_factory=list)
     articles: int = 0
     statistics: int = 0
     entities: int = 0
@@ -78,6 +80,8 @@ class RunReport:
         ]
         for item in self.documents_quarantined:
             lines.append(f"  quarantined {item['file']!r}: {item['reason']}")
+        for item in self.documents_failed:
+            lines.append(f"  FAILED      {item['file']!r} (left pending): {item['error']}")
         for item in self.document_problems[:MAX_PROBLEM_LINES]:
             lines.append(f"  problem     {item['file']!r}: {item['problem']}")
         if len(self.document_problems) > MAX_PROBLEM_LINES:
@@ -108,6 +112,7 @@ class RunReport:
             ("documents quarantined", len(self.documents_quarantined)),
             ("documents with problems", len({p["file"] for p in self.document_problems})),
             ("documents processed", self.documents_processed),
+            ("documents failed (left pending)", len(self.documents_failed)),
             ("lake: articles / statistics / entities",
              f"{self.articles} / {self.statistics} / {self.entities}"),
             ("published", self.warehouse if self.published else "nothing"),
@@ -116,6 +121,12 @@ class RunReport:
         if self.documents_quarantined:
             quarantined = [(q["file"], q["reason"]) for q in self.documents_quarantined]
             parts += ["## Quarantined", _table(("file", "reason"), quarantined)]
+        if self.documents_failed:
+            failed = [(f["file"], f["doc_id"], f["error"]) for f in self.documents_failed]
+            parts += [
+                "## Failed in segment or extract",
+                _table(("file", "doc_id", "error"), failed),
+            ]
         if self.document_problems:
             problems = [(p["file"], p["problem"]) for p in self.document_problems]
             parts += ["## Landed with problems", _table(("file", "problem"), problems)]

@@ -192,6 +192,20 @@ def extract_batch(settings: Settings, batch: BatchSummary, doc_ids: list[str]) -
     return batch
 
 
+def remove_batch_parts(settings: Settings, doc_ids: list[str]) -> None:
+    """Delete the staged parts of a batch that failed before its ledger entry was written."""
+    key = batch_key(doc_ids)
+    for table in STAGED_TABLES:
+        (settings.staged_table_dir(table) / f"part-{key}.parquet").unlink(missing_ok=True)
+
+
+def source_files(settings: Settings, doc_ids: list[str]) -> dict[str, str]:
+    """The source file each document was landed from."""
+    raw = lakeio.scan(settings.raw_documents_dir, RAW_DOCUMENTS)
+    found = raw.filter(pl.col("doc_id").is_in(doc_ids)).select("doc_id", "source_file").collect()
+    return dict(found.iter_rows())
+
+
 def ensure_staged_tables(settings: Settings) -> None:
     """Give every staged table at least one (possibly empty) part, so dbt always has a source."""
     for table, schema in STAGED_TABLES.items():
