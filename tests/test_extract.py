@@ -351,6 +351,15 @@ MORE_CASES = [
     ),
     ("He was jailed for trafficking four women from Romania.", {("victims", 4, "exact", None)}),
     ("Labour inspectors checked 2,300 farms in a week.", {("checks", 2300, "exact", None)}),
+    (
+        "Two brothers, aged 44 and 47, were arrested on suspicion of slavery offences.",
+        {("arrested", 2, "exact", None)},
+    ),
+    (
+        "Selon les enquêteurs, chaque migrant versait entre 3 000 et 5 000 euros pour une place.",
+        {("price", 3000, "at_least", "EUR")},
+    ),
+    ("Migrants paid €3,000 for a place on a boat.", {("price", 3000, "exact", "EUR")}),
     ("Officers searched 12 properties.", {("raids", 12, "exact", None)}),
     (
         "Four people were arrested and more than 1,200 blank documents were seized.",

@@ -252,7 +252,8 @@ NOUN_CLASS = {
     r"traffickers?|smugglers?|criminals?|offenders?|perpetrators?|nationals?|citizens?|"
     r"gangsters?|pimps?|recruiters?|personnes?|hommes?|femmes?|individus|trafiquants?|"
     r"passeurs?|membres?|ressortissants?|others|adults?|workers?|employees?|labourers?|"
-    r"laborers?|girls?women)$",
+    r"laborers?|brothers?|sisters?|sons?|daughters?|fathers?|mothers?|husbands?|wives|"
+    r"siblings|relatives|cousins|frères|sœurs|soeurs|pères|mères|parents|youths?|jeunes)$",
     "victim": r"^(victims?|victimes?|survivors?)$",
     "minor": r"^(minors?|children|child|boys?|girls?|juveniles?|teenagers?|teens?|mineurs?|"
     r"enfants?|adolescents?|kids)$",
@@ -310,13 +311,15 @@ APPOSITIVE = r"^([^,]*),[^,]{1,40},"
 PER_UNIT = (
     r"(?i)^\W{0,3}(\([^)]*\)\s*)?(each|apiece|a head|per (person|head|passenger|migrant|"
     r"victim|crossing|trip|journey|child|woman|girl|kilo|kg|unit|seat|place|visa)|"
-    r"a person|a piece|par personne|par tête|chacun|chacune|par passager|par migrant)\b"
+    r"a person|a piece|par personne|par tête|chacun|chacune|par passager|par migrant|"
+    r"(for|pour) (a|one|une) (place|seat|spot|berth|passage)|(pour|for) (la|the) (place|seat))\b"
 )
 # The unit said before the sum: "Each migrant paid €3,000"; or a deal with a smuggler or a
 # trafficker: "she paid smugglers $8,000", "women were sold for £500", "vendues pour 500 euros".
 PER_UNIT_BEFORE = (
-    r"(?i)(\b(each|every|per)\s+(\w+\s+){0,2}(paid|pays|paying|was charged|were charged|"
-    r"had to pay|handed over|payait|a payé|ont payé)\s+(\w+\s+){0,3}|"
+    r"(?i)(\b(each|every|per|chaque)\s+(\w+\s+){0,2}(paid|pays|paying|was charged|were charged|"
+    r"had to pay|handed over|payait|a payé|ont payé|versait|a versé|verse|devait payer)\s+"
+    r"(\w+\s+){0,3}|"
     r"\b(charg\w*|paid|pay|paying|demand\w*|ask\w*|fac\w*|réclam\w*|demand\w*)\s+"
     r"(each|every|per|chaque)\s+(\w+\s+){0,2}(between\s+|from\s+|entre\s+|de\s+)?|"
     r"\b(paid|pay|pays|paying|payé|payer)\s+(a |the |their |les |des |un |leurs? )?"
