@@ -6,7 +6,6 @@ import codecs
 import hashlib
 import json
 import os
-import re
 import stat
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -14,11 +13,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from tracelake import read
+from tracelake.read import UnreadableInput
 from tracelake.schemas import RAW_DOCUMENTS
 
-HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
-JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-HTML_START = re.compile(r"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 # Magic numbers of the binary formats a crawler most often drops into a text folder.
 MAGIC = {
     b"\x89PNG": "PNG image",
@@ -31,11 +29,7 @@ MAGIC = {
     b"Rar!": "RAR archive",
     b"\x7fELF": "executable",
 }
-PAGE_BREAK = "\f"  # separates the records of a JSON Lines export in the landed text
-JSONL_TITLE_KEYS = ("title", "headline", "name")
-JSONL_DATE_KEYS = ("date", "published", "published_at", "published_date", "pubdate")
-JSONL_TEXT_KEYS = ("text", "body", "content", "article")
-JSONL_URL_KEYS = ("url", "link", "source_url")
+PAGE_BREAK = read.PAGE_BREAK
 REPLACEMENT = "\ufffd"
 NOT_REGULAR = {
     stat.S_IFIFO: "named pipe",
@@ -43,10 +37,6 @@ NOT_REGULAR = {
     stat.S_IFCHR: "character device",
     stat.S_IFBLK: "block device",
 }
-
-
-class UnreadableInput(Exception):
-    """A file whose bytes cannot become document text; the message is the reason."""
 
 
 @dataclass(frozen=True)
@@ -214,89 +204,26 @@ def _damaged_utf8(
     return text, [note + "; replaced by U+FFFD"]
 
 
-def content_type_of(name: str, text: str) -> str:
-    """text, html or jsonl, from the file's suffix and its first characters."""
-    suffix = Path(name).suffix.lower()
-    if suffix in HTML_SUFFIXES or HTML_START.match(text[:200]):
-        return "html"
-    if suffix in JSONL_SUFFIXES:
-        return "jsonl"
-    return "text"
-
-
-def html_to_text(html: str) -> str:
-    """Readable text of an HTML page: title line, date line, then paragraphs."""
-    import trafilatura  # slow to import; only HTML pages need it
-
-    doc = trafilatura.bare_extraction(
-        html, include_comments=False, include_tables=False, favor_precision=True, with_metadata=True
-    )
-    if doc is None:
-        raise UnreadableInput("HTML page with no readable article text")
-    title = (getattr(doc, "title", None) or "").strip()
-    date = (getattr(doc, "date", None) or "").strip()
-    body = (getattr(doc, "text", None) or "").strip()
-    if not body:
-        raise UnreadableInput("HTML page with no readable article text")
-    head = [line for line in (title, f"Published {date}" if date else "") if line]
-    return "\n".join(head) + "\n\n" + body + "\n"
-
-
-def _first(record: dict, keys: tuple[str, ...]) -> str:
-    for key in keys:
-        value = record.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return ""
-
-
-def jsonl_to_text(text: str) -> tuple[str, list[str]]:
-    """Render a JSON Lines export as pages (title, date, URL, body) split by form feeds."""
-    pages: list[str] = []
-    problems: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"line {number}: invalid JSON ({error.msg})")
-            continue
-        if not isinstance(record, dict):
-            problems.append(f"line {number}: not a JSON object")
-            continue
-        body = _first(record, JSONL_TEXT_KEYS)
-        if not body:
-            problems.append(f"line {number}: no text field")
-            continue
-        title = _first(record, JSONL_TITLE_KEYS) or body.split("\n", 1)[0][:200]
-        head = [title]
-        if date := _first(record, JSONL_DATE_KEYS):
-            head.append(f"Published {date}")
-        if url := _first(record, JSONL_URL_KEYS):
-            head.append(f"URL: {url}")
-        pages.append("\n".join(head) + "\n\n" + body.strip() + "\n")
-    if not pages:
-        raise UnreadableInput("JSON Lines file with no readable record: " + "; ".join(problems[:5]))
-    return f"\n{PAGE_BREAK}\n".join(pages), problems
-
-
 def to_text(name: str, data: bytes) -> tuple[str, str, str, list[str]]:
     """(text, content_type, encoding, problems) of one file's bytes; raises UnreadableInput."""
+    text, kind, encoding, problems, _ = read_document(name, data)
+    return text, kind, encoding, problems
+
+
+def read_document(name: str, data: bytes) -> tuple[str, str, str, list[str], list[dict]]:
+    """(landed text, reader, encoding, problems, items) of one file's bytes.
+
+    Raises UnreadableInput when the bytes are not a readable document.
+    """
     if not data:
         raise UnreadableInput("empty file")
+    if binary := read.read_bytes_format(name, data):
+        return binary.text, binary.reader, "binary", binary.problems, binary.items
     raw_text, encoding, problems = decode(data)
     if not raw_text.strip():
         raise UnreadableInput("file holds only whitespace")
-    kind = content_type_of(name, raw_text)
-    if kind == "html":
-        text = html_to_text(raw_text)
-    elif kind == "jsonl":
-        text, line_problems = jsonl_to_text(raw_text)
-        problems = problems + line_problems
-    else:
-        text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, kind, encoding, problems
+    reading = read.read(name, raw_text)
+    return reading.text, reading.reader, encoding, problems + reading.problems, reading.items
 
 
 def land_files(
@@ -327,7 +254,7 @@ def land_files(
             result.present.append(name)
             continue
         try:
-            text, kind, encoding, problems = to_text(name, data)
+            text, kind, encoding, problems, items = read_document(name, data)
         except (UnreadableInput, UnicodeDecodeError) as error:
             result.quarantined.append(Quarantined(name, str(error), doc_id, len(data)))
             result.quarantined_bytes[doc_id] = data
@@ -342,6 +269,7 @@ def land_files(
                 "size_bytes": len(data),
                 "text": text,
                 "problems": problems,
+                "items": items,
                 "landed_at": landed_at,
                 "run_id": run_id,
             }

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+# A candidate article of a document, as its reader found it (tracelake/read.py).
+ITEM = pa.struct(
+    [
+        pa.field("item_index", pa.int32()),  # 0-based position in the document
+        pa.field("reader", pa.string()),  # the reader that made it
+        pa.field("title", pa.string()),  # given by the format (field, front matter), else null
+        pa.field("published", pa.date32()),  # from metadata (field, front matter, feed, HTML)
+        pa.field("date_source", pa.string()),  # which metadata gave `published`
+        pa.field("url", pa.string()),
+        pa.field("language", pa.string()),  # a hint from the format, ISO 639-1
+        pa.field("char_start", pa.int64()),  # span of the item in the landed text
+        pa.field("char_end", pa.int64()),
+        pa.field("body_start", pa.int64()),  # where the text under the title starts
+    ]
+)
+
 # lake/raw/documents/ingest_date=YYYY-MM-DD/part-<run_id>.parquet
 RAW_DOCUMENTS = pa.schema(
     [
         pa.field("doc_id", pa.string(), nullable=False),  # sha256 hex of the raw bytes
         pa.field("source_file", pa.string(), nullable=False),  # path relative to the source root
-        pa.field("content_type", pa.string(), nullable=False),  # text | html | jsonl
+        pa.field("content_type", pa.string(), nullable=False),  # the reader: CONTENT_TYPES
         pa.field("encoding", pa.string(), nullable=False),  # how the bytes were decoded
         pa.field("size_bytes", pa.int64(), nullable=False),
         pa.field("text", pa.string(), nullable=False),  # readable text; offsets point into it
         pa.field("problems", pa.list_(pa.string())),  # non-fatal notes (bad JSON lines, ...)
+        pa.field("items", pa.list_(ITEM)),  # candidate articles and their spans
         pa.field("landed_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("run_id", pa.string(), nullable=False),
     ]
@@ -38,6 +55,10 @@ ARTICLES = pa.schema(
         pa.field("char_start", pa.int64(), nullable=False),  # span of the article in doc text
         pa.field("char_end", pa.int64(), nullable=False),
         pa.field("published_date", pa.date32()),
+        # what gave the date: field, front_matter, feed, html_metadata, byline, head, url
+        pa.field("date_source", pa.string()),
+        pa.field("reader", pa.string()),  # the reader of the document's format
+        pa.field("url", pa.string()),  # the article's own URL, when its format gives one
         pa.field("language", pa.string()),  # ISO 639-1
         pa.field("is_relevant", pa.bool_(), nullable=False),
         pa.field("relevance_reason", pa.string(), nullable=False),
@@ -92,4 +113,5 @@ CRIME_TYPES = (
     "child_sexual_abuse", "money_laundering", "drug_trafficking", "arms_trafficking",
     "fraud", "counterfeiting", "document_fraud", "corruption", "cybercrime",
 )  # fmt: skip
-CONTENT_TYPES = ("text", "html", "jsonl")
+CONTENT_TYPES = ("text", "lynx", "markdown", "html", "json", "jsonl", "csv", "feed", "story", "warc")
+DATE_SOURCES = ("field", "front_matter", "feed", "html_metadata", "byline", "head", "url")

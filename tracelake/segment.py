@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import polars as pl
 
+from tracelake.dates import month_alternation, month_names, weekday_names
 from tracelake.schemas import ARTICLES
 
 # --- line classes -------------------------------------------------------------------------
@@ -27,8 +28,21 @@ FURNITURE_LINE = (
     r"continue reading.*|(accept|reject|manage)( all)? cookies.*|"
     r".*\bcookies?\b.*\b(accept|consent|policy|settings)\b.*|"
     r"related:\s.*|tags?:.*|filed under\b.*|categor(y|ies):.*|"
-    r"(facebook|twitter|instagram|youtube|linkedin|whatsapp|telegram|flickr|reddit)+,?)$"
+    r"(facebook|twitter|instagram|youtube|linkedin|whatsapp|telegram|flickr|reddit)+,?|"
+    # press-release furniture: release banners, end marks, contacts for the press
+    r"for (immediate )?release\b.*|(- ?)?ends( ?-)?|-?30-?|#+|"
+    r"(media|press|further|news)\s+(inquiries|enquiries|contacts?|information|office)\b.*|"
+    r"(contact|contacts|kontakt|contacto|pressestelle)\s*:.*|"
+    # page widgets as text browsers write them: "(BUTTON)", form fields, inline images
+    r".*\(BUTTON\).*|.*_{4,}.*|\[(svg|img|image|inline)[^\]]*\]?)$"
 )
+# A line that is mostly a phone number: a press contact or a switchboard, never a title.
+CONTACT_LINE = r"(\+?\(?\d{2,4}\)?[\s./-]?){2,}\d{3,4}\s*$"
+CONTACT_MAX_WORDS = 12
+CONTACT_MIN_DIGITS = 9  # a phone number with its area code; "12 500 000" has only 7
+# A line of running text: enough words and a sentence end. An article needs at least one.
+PROSE_MIN_WORDS = 8
+PROSE_END = r"[.!?…:][”\"’»)\]]*$"
 # Lines written by sites that show two revisions of one article side by side.
 REVISION_HEADER = (
     r"(?i)^(this article is from the source\b.*|you can find the current article at\b.*|"
@@ -69,20 +83,9 @@ META_FIELD = (
 PAGE_BREAK = "\f"
 CAPTION_MAX_CHARS = 100
 
-MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-    "janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
-    "juillet": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
-    "décembre": 12, "decembre": 12,
-}  # fmt: skip
-_MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-_WEEKDAY = (
-    r"((monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|"
-    r"thurs|fri|sat|sun|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\.?,?\s+)?"
-)
+MONTHS = month_names()  # every month spelling of the detected languages (Babel)
+_MONTH = "(?P<month>" + month_alternation() + r")\.?"
+_WEEKDAY = "((" + "|".join(weekday_names()) + r")\.?,?\s+)?"
 _PREFIX = (
     r"(?i)^(published|posted|updated|last updated|date|first published|publié|publié le|"
     r"mis à jour|mis à jour le|le)?\s*:?\s*(on\s+|le\s+)?"
@@ -94,9 +97,9 @@ _TIME = r"(\s*(at|à|,|-|–)?\s*\d{1,2}[:.h]\d{2}.*)?$"
 DATE_DMY = (
     _PREFIX
     + _WEEKDAY
-    + r"(?P<day>\d{1,2})(st|nd|rd|th|er)?\s+"
+    + r"(?P<day>\d{1,2})(st|nd|rd|th|er|º)?\.?\s+(de\s+)?"
     + _MONTH
-    + r",?\s+(?P<year>\d{4})"
+    + r",?\s+(de\s+|del\s+)?(?P<year>\d{4})"
     + _TIME
 )
 DATE_MDY = (
@@ -117,6 +120,15 @@ DATE_FR_SLASH = (
     + _TIME
 )
 DATE_SLASH = _PREFIX + _WEEKDAY + r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<year>\d{4})" + _TIME
+# A date inside a short line of the head (a byline with other words around the date).
+INLINE_DMY = (
+    r"(?i)\b(?P<day>\d{1,2})(st|nd|rd|th|er|º)?\.?\s+(de\s+)?"
+    + _MONTH
+    + r",?\s+(de\s+|del\s+)?(?P<year>\d{4})\b"
+)
+INLINE_MDY = r"(?i)\b" + _MONTH + r"\s+(?P<day>\d{1,2})(st|nd|rd|th)?,?\s+(?P<year>\d{4})\b"
+HEAD_LINES = 6  # lines under a title that may carry its date, byline and source
+INLINE_DATE_MAX_CHARS = 160  # a longer line is text, whose dates are events, not publication
 # A date in a URL path: /2015/sep/09/ or /2019/03/21/.
 URL_DATE = (
     r"(?i)/(?P<year>(19|20)\d{2})/(?P<month>\d{1,2}|" + "|".join(MONTHS) + r")/(?P<day>\d{1,2})/"
@@ -324,6 +336,15 @@ def date_in_line(column: str = "stripped") -> pl.Expr:
     return _date_of(pl.col(column))
 
 
+def inline_date(column: str = "stripped") -> pl.Expr:
+    """A date written anywhere inside the line ('Posted by X January 20, 2016 in News')."""
+    text = pl.col(column)
+    return pl.coalesce(
+        _date_from_groups(text.str.extract_groups(INLINE_DMY)),
+        _date_from_groups(text.str.extract_groups(INLINE_MDY)),
+    )
+
+
 def date_in_url(column: str = "stripped") -> pl.Expr:
     """The date written in a URL path inside the line, or null."""
     return _date_from_groups(pl.col(column).str.extract_groups(URL_DATE))
@@ -346,6 +367,53 @@ def meta_line(column: str = "stripped") -> tuple[pl.Expr, pl.Expr]:
     )
     is_meta = (parts.list.len() >= 2) & is_date_or_field & has_anchor
     return is_meta, pl.when(is_meta).then(date)
+
+
+ITEM_COLUMNS = {
+    "item_title": pl.String,
+    "item_published": pl.Date,
+    "item_date_source": pl.String,
+    "item_url": pl.String,
+    "item_language": pl.String,
+    "reader": pl.String,
+    "item_char_start": pl.Int64,
+}
+
+
+def document_items(documents: pl.DataFrame) -> pl.DataFrame:
+    """One row per item (candidate article) of each document, as its reader found it.
+
+    A document landed before readers existed is one untitled item.
+    """
+    if "items" not in documents.columns:
+        documents = documents.with_columns(items=pl.lit(None))
+    exploded = (
+        documents.select("doc_id", "items")
+        .filter(pl.col("items").list.len() > 0)
+        .explode("items")
+        .unnest("items")
+    )
+    if exploded.is_empty():
+        return pl.DataFrame(schema={"doc_id": pl.String, "item_index": pl.Int64, **ITEM_COLUMNS})
+    return exploded.select(
+        "doc_id",
+        pl.col("item_index").cast(pl.Int64),
+        item_title=pl.col("title"),
+        item_published=pl.col("published"),
+        item_date_source=pl.col("date_source"),
+        item_url=pl.col("url"),
+        item_language=pl.col("language"),
+        reader=pl.col("reader"),
+        item_char_start=pl.col("char_start"),
+    )
+
+
+def attach_items(lines: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
+    """Each line with the item it belongs to: items are separated by page-break lines."""
+    is_break = pl.col("line").str.strip_chars(" \t\r") == PAGE_BREAK
+    return lines.with_columns(item_index=is_break.cast(pl.Int64).cum_sum().over("doc_id")).join(
+        items, on=["doc_id", "item_index"], how="left"
+    )
 
 
 def split_lines(documents: pl.DataFrame) -> pl.DataFrame:
@@ -425,9 +493,18 @@ def line_features() -> list[pl.Expr]:
     return [
         ((text == "") & (pl.col("line").str.strip_chars(" \t\r") != PAGE_BREAK)).alias("is_blank"),
         (pl.col("line").str.strip_chars(" \t\r") == PAGE_BREAK).alias("is_page_break"),
-        (_matches(FURNITURE_LINE) | _matches(REVISION_HEADER) | _matches(AGO_LINE)).alias(
-            "is_furniture"
-        ),
+        (
+            _matches(FURNITURE_LINE)
+            | _matches(REVISION_HEADER)
+            | _matches(AGO_LINE)
+            | (
+                (text.str.extract(CONTACT_LINE, 0).str.count_matches(r"\d") >= CONTACT_MIN_DIGITS)
+                & (text.str.count_matches(r"\S+") <= CONTACT_MAX_WORDS)
+            ).fill_null(False)
+        ).alias("is_furniture"),
+        (
+            (text.str.count_matches(r"\S+") >= PROSE_MIN_WORDS) & text.str.contains(PROSE_END)
+        ).alias("is_prose"),
         _matches(TAIL_START).alias("is_tail_start"),
         _matches(LIST_HEADER).alias("is_list_header"),
         _matches(LIST_ITEM).alias("is_list_item"),
@@ -524,16 +601,38 @@ def classify_lines(lines: pl.DataFrame) -> pl.DataFrame:
             is_caption=pl.col("_short") & (pl.col("_short").sum().over("doc_id", "_run") >= 3)
         )
     )
+    # Above the first line of running text of an item (its header: site name, menus, a
+    # minister's title block, a release number) there is one title: the last title-shaped line.
+    item = ["doc_id", "item_index"]
+    in_header = (pl.col("is_prose") & ~pl.col("is_furniture")).cum_sum().over(item) == 0
+    header_candidate = pl.col("candidate") & in_header
+    last_in_header = pl.col("line_no").filter(header_candidate).max().over(item)
+    content = content.with_columns(
+        is_title=pl.when(in_header & last_in_header.is_not_null())
+        .then(pl.col("line_no") == last_in_header)
+        .otherwise(pl.col("is_title"))
+    )
     lines = lines.join(
         content.select("doc_id", "line_no", "is_title", "is_caption"),
         on=["doc_id", "line_no"],
         how="left",
     ).with_columns(pl.col("is_title", "is_caption").fill_null(False))
-    # A document without any title line is one article titled by its first line.
-    has_title = pl.col("is_title").any().over("doc_id")
+    # An item whose format gives its title (a field, front matter, a heading) is one article:
+    # its first line is the title and no other line is.
+    titled = pl.col("item_title").is_not_null()
+    item_title_line = (titled & (pl.col("line_start") == pl.col("item_char_start"))).fill_null(
+        False
+    )
+    lines = lines.with_columns(
+        is_title=pl.when(titled).then(item_title_line).otherwise(pl.col("is_title")),
+        is_furniture=pl.col("is_furniture") & ~item_title_line,
+        is_marker=pl.col("is_marker") & ~item_title_line,
+    )
+    # An item without any title line is one article titled by its first line.
+    has_title = pl.col("is_title").any().over(item)
     first_content = (
         ~pl.col("is_blank") & ~pl.col("is_furniture") & ~pl.col("is_marker")
-    ).cum_sum().over("doc_id") == 1
+    ).cum_sum().over(item) == 1
     lines = lines.with_columns(
         is_title=pl.col("is_title") | (~has_title & first_content & ~pl.col("is_blank"))
     ).with_columns(article_no=pl.col("is_title").cast(pl.Int64).cum_sum().over("doc_id") - 1)
@@ -549,7 +648,13 @@ def article_lines(lines: pl.DataFrame) -> pl.DataFrame:
             .filter(pl.col("is_title"))
             .first()
             .over("doc_id", "article_no"),
-            in_tail=pl.col("is_tail_start").cum_max().over("doc_id", "article_no"),
+            # "9 Comments" under a title counts comments; after the text it opens them.
+            in_tail=(
+                pl.col("is_tail_start")
+                & (pl.col("is_prose").cast(pl.Int32).cum_sum().over("doc_id", "article_no") > 0)
+            )
+            .cum_max()
+            .over("doc_id", "article_no"),
             nth_content=(~pl.col("is_blank")).cum_sum().over("doc_id", "article_no"),
         )
         .with_columns(
@@ -577,8 +682,20 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
         .group_by("doc_id")
         .agg(preamble_date=pl.col("url_date").drop_nulls().first())
     )
-    tagged = article_lines(lines)
-    head_date = pl.col("line_date").filter(pl.col("nth_content") <= 6).drop_nulls().first()
+    tagged = article_lines(lines).with_columns(
+        inline_date=pl.when(
+            (pl.col("nth_content") <= HEAD_LINES)
+            & ~pl.col("is_title")
+            & ~pl.col("is_prose")
+            & (pl.col("stripped").str.len_chars() <= INLINE_DATE_MAX_CHARS)
+        ).then(inline_date())
+    )
+    head_date = (
+        pl.col("line_date")
+        .filter((pl.col("nth_content") <= HEAD_LINES) & ~pl.col("is_title"))
+        .drop_nulls()
+        .first()
+    )
     articles = (
         tagged.group_by("doc_id", "article_no", maintain_order=True)
         .agg(
@@ -590,17 +707,36 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
             char_end=(pl.col("line_start") + pl.col("line_len")).max().cast(pl.Int64),
             head=pl.col("stripped").filter(pl.col("is_head")).str.join("\n"),
             head_date=head_date,
+            inline_head_date=pl.col("inline_date").drop_nulls().first(),
             url_date=pl.col("url_date").drop_nulls().first(),
+            *[pl.col(name).first() for name in ITEM_COLUMNS],
+            has_prose=(pl.col("is_prose") & pl.col("is_body")).any(),
         )
         .join(preamble_url_date, on="doc_id", how="left")
         .with_columns(
+            item_url_date=_date_from_groups(pl.col("item_url").str.extract_groups(URL_DATE)),
+            preamble_date=pl.when(pl.col("article_no") == 0).then(pl.col("preamble_date")),
+        )
+        .with_columns(
             published_date=pl.coalesce(
+                "item_published",
                 "head_date",
+                "inline_head_date",
+                "item_url_date",
                 "url_date",
-                pl.when(pl.col("article_no") == 0).then(pl.col("preamble_date")),
+                "preamble_date",
             ),
+            date_source=pl.when(pl.col("item_published").is_not_null())
+            .then("item_date_source")
+            .when(pl.col("head_date").is_not_null() | pl.col("inline_head_date").is_not_null())
+            .then(pl.lit("head"))
+            .when(pl.coalesce("item_url_date", "url_date", "preamble_date").is_not_null())
+            .then(pl.lit("url")),
             body=pl.col("body").list.join("\n"),
         )
+        # An article needs a line of running text, unless its format gave it a title (a feed
+        # headline is an article): a title over nothing but furniture is furniture.
+        .filter(pl.col("has_prose") | pl.col("item_title").is_not_null())
     )
     return articles.join(documents.select("doc_id"), on="doc_id", how="semi")
 
@@ -687,14 +823,18 @@ def segment(
     known_fingerprints maps body fingerprints of articles staged earlier to their article_id,
     so that a copy landed in a later batch is flagged as a duplicate of the first.
     """
+    items = document_items(documents)
     documents = documents.select("doc_id", "source_file", "text", "landed_at")
-    lines = classify_lines(split_lines(documents))
-    articles = assemble(lines, documents).filter(pl.col("body").str.len_chars() > 0)
+    lines = classify_lines(attach_items(split_lines(documents), items))
+    articles = assemble(lines, documents).filter(
+        (pl.col("body").str.len_chars() > 0) | pl.col("item_title").is_not_null()
+    )
     articles = relevance(articles)
     sample = pl.concat_str("title", pl.col("body").str.slice(0, 1500), separator="\n")
     languages = detect_languages(articles.select(sample).to_series().to_list())
     articles = articles.with_columns(
-        language=pl.Series(languages, dtype=pl.String),
+        language=pl.coalesce(pl.Series(languages, dtype=pl.String), "item_language"),
+        url=pl.col("item_url"),
         article_id=pl.concat_str("doc_id", pl.lit(":"), "article_no").map_batches(
             _sha16, return_dtype=pl.String
         ),

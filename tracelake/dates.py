@@ -1,0 +1,128 @@
+"""Month and weekday names of every language the segmenter detects, from Babel's locale data,
+and a parser for the date strings of metadata fields (front matter, feeds, JSON, HTML)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+
+# The languages whose names are read; the first language wins where two share a spelling.
+DATE_LOCALES = ("en", "fr", "es", "de", "it", "pt", "nl", "ro", "pl", "tr", "el", "ru", "ar")
+# Names shorter than this are too often other words ("a", "de").
+MIN_NAME_CHARS = 3
+
+ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T\s_])")
+COMPACT_DATE = re.compile(r"^\s*((?:19|20)\d{2})(\d{2})(\d{2})(?:$|[T\s])")
+DAY_FIRST_NUMERIC = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
+YEAR_FIRST_SLASH = re.compile(r"^\s*(\d{4})/(\d{1,2})/(\d{1,2})\b")
+# A plausible publication year: a metadata date outside this range is a typo or a placeholder.
+YEARS = range(1900, 2101)
+
+
+def _fold(name: str) -> str:
+    """Lower case without accents and without a final dot: 'Févr.' -> 'fevr'."""
+    name = unicodedata.normalize("NFKD", name.lower().strip().rstrip("."))
+    return "".join(ch for ch in name if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1)
+def month_names() -> dict[str, int]:
+    """Every spelling of a month (wide and abbreviated, with and without accents) -> 1-12."""
+    from babel.dates import get_month_names
+
+    names: dict[str, int] = {}
+    for locale in DATE_LOCALES:
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                for number, name in get_month_names(width, context, locale).items():
+                    for form in {name.lower().rstrip("."), _fold(name)}:
+                        if len(form) >= MIN_NAME_CHARS:
+                            names.setdefault(form, number)
+    names.setdefault("sept", 9)
+    return names
+
+
+@lru_cache(maxsize=1)
+def weekday_names() -> list[str]:
+    """Every spelling of a weekday, lower case, longest first."""
+    from babel.dates import get_day_names
+
+    names: set[str] = set()
+    for locale in DATE_LOCALES:
+        for width in ("wide", "abbreviated"):
+            for name in get_day_names(width, "format", locale).values():
+                for form in {name.lower().rstrip("."), _fold(name)}:
+                    if len(form) >= MIN_NAME_CHARS:
+                        names.add(form)
+    return sorted(names, key=len, reverse=True)
+
+
+def month_alternation() -> str:
+    """A regex alternation of every month spelling, longest first (for the Rust engine too)."""
+    return "|".join(re.escape(name) for name in sorted(month_names(), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _textual_date() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    months = month_alternation()
+    day_first = re.compile(
+        r"(?i)\b(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?(" + months + r")\.?,?\s+"
+        r"(?:de\s+|del\s+)?(\d{4})\b"
+    )
+    month_first = re.compile(
+        r"(?i)\b(" + months + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b"
+    )
+    return day_first, month_first
+
+
+def _make(year: int, month: int, day: int) -> date | None:
+    if year not in YEARS:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_date(value: object) -> date | None:
+    """The calendar date a metadata value gives, or None.
+
+    Reads ISO 8601 ('2022-03-02', '2025-06-20 16:31:08-04:00'), RFC 822 ('Tue, 15 Nov 2022
+    10:00:00 +0100'), day-first numbers ('21.05.2026', '21/05/2026'), and day or month names of
+    the DATE_LOCALES ('2 de Marzo 2022', 'March 2, 2022'). A value with no year gives None: the
+    landing day is never taken for a publication date.
+    """
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    for pattern, order in (
+        (ISO_DATE, (0, 1, 2)),
+        (YEAR_FIRST_SLASH, (0, 1, 2)),
+        (COMPACT_DATE, (0, 1, 2)),
+        (DAY_FIRST_NUMERIC, (2, 1, 0)),
+    ):
+        if match := pattern.match(text):
+            parts = [int(group) for group in match.groups()]
+            return _make(parts[order[0]], parts[order[1]], parts[order[2]])
+    if re.match(r"^[A-Za-z]{3},?\s+\d", text):
+        try:
+            return parsedate_to_datetime(text).date()
+        except (TypeError, ValueError, IndexError):
+            pass
+    day_first, month_first = _textual_date()
+    if match := day_first.search(text):
+        month = month_names().get(_fold(match.group(2)))
+        if month:
+            return _make(int(match.group(3)), month, int(match.group(1)))
+    if match := month_first.search(text):
+        month = month_names().get(_fold(match.group(1)))
+        if month:
+            return _make(int(match.group(3)), month, int(match.group(2)))
+    return None
