@@ -15,11 +15,16 @@ EXTRACTOR_CODE_VERSION = "2"
 # What the extractor's output depends on: its code and the reference lists it reads. Any edit
 # to one of them gives a new extractor version, so a stale lake is never mistaken for current.
 EXTRACTOR_FILES = (
+    "tracelake/read.py",
+    "tracelake/dates.py",
     "tracelake/segment.py",
     "tracelake/extract.py",
     "tracelake/reference.py",
     "dbt/seeds/agencies.csv",
     "dbt/seeds/country_aliases.csv",
+    "tracelake/rules/field_map.csv",
+    "tracelake/rules/crime_terms.csv",
+    "tracelake/rules/enforcement_terms.csv",
 )
 
 

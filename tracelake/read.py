@@ -69,7 +69,10 @@ WRAP_MAX_WIDTH = 100
 WRAP_MIN_WIDTH = 50
 WRAP_LONG_SHARE = 0.4  # share of lines within WRAP_NEAR of the width for a text to be wrapped
 WRAP_NEAR = 0.7  # a line this share of the width or longer was cut by the wrap
+WRAP_SLACK = 3  # wrappers stop a few columns short of the width they were given
 SENTENCE_END = re.compile(r"[.!?:;][\"'”’»)\]]*\s*$")
+HEADLINE_MIN_WORDS = 3
+PROSE_MIN_WORDS = 8  # a line of running text: this many words and a sentence end
 BULLET = re.compile(r"^\s*([-–—•*·▪►+o]|\d{1,2}[.)])\s+\S")
 
 DROP_TAGS = {"script", "style", "iframe", "noscript", "figcaption", "img", "svg", "button",
@@ -563,8 +566,11 @@ def unwrap(text: str, lynx: bool = False) -> str:
             continue
         indent = len(line) - len(line.lstrip())
         next_indent = len(following) - len(following.lstrip())
+        # A monospace wrapper (lynx) cut the line only if the next word would not have fitted.
+        fits = lynx and len(line) + 1 + len(following.split()[0]) <= width - WRAP_SLACK
         if (
             len(line) >= WRAP_NEAR * width
+            and not fits
             and not SENTENCE_END.search(line)
             and not BULLET.match(following)
             and (indent == next_indent or (lynx and min(indent, next_indent) >= 3))
@@ -579,6 +585,24 @@ def read_text(text: str) -> tuple[str, list[str]]:
     if is_lynx_dump(text):
         return unwrap(text, lynx=True), ["lynx"]
     return unwrap(text), []
+
+
+def lynx_article(text: str) -> Item | None:
+    """The article of a `lynx -dump` page: lynx writes headings flush left and paragraphs
+    indented, so the title is the first flush-left line over an indented paragraph of running
+    text (the lead); the menus above it are left out."""
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if not line.strip() or line[0].isspace() or len(line.split()) < HEADLINE_MIN_WORDS:
+            continue
+        following = next((other for other in lines[n + 1 :] if other.strip()), "")
+        if following.startswith("   ") and _is_prose(following):
+            return Item(title=" ".join(line.split()), body="\n".join(lines[n + 1 :]))
+    return None
+
+
+def _is_prose(line: str) -> bool:
+    return len(line.split()) >= PROSE_MIN_WORDS and bool(SENTENCE_END.search(line.rstrip()))
 
 
 # --- dispatch -------------------------------------------------------------------------------
@@ -665,6 +689,9 @@ def read(name: str, text: str, data: bytes | None = None) -> Reading:
     if kind == "text":
         landed, notes = read_text(text)
         reader = notes[0] if notes else "text"
+        if reader == "lynx" and (article := lynx_article(landed)):
+            landed, spans = render([article], reader)
+            return Reading(reader, landed, spans, problems)
         return Reading(reader, landed, [_whole(landed, reader)], problems)
     if kind == "html":
         items = read_html(text)

@@ -7,11 +7,14 @@ count of title lines numbers the articles; the kept lines of each article make i
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from functools import lru_cache
+from pathlib import Path
 
 import polars as pl
 
+from tracelake.config import PROJECT_ROOT
 from tracelake.dates import month_alternation, month_names, weekday_names
 from tracelake.schemas import ARTICLES
 
@@ -42,6 +45,13 @@ CONTACT_MAX_WORDS = 12
 CONTACT_MIN_DIGITS = 9  # a phone number with its area code; "12 500 000" has only 7
 # A line of running text: enough words and a sentence end. An article needs at least one.
 PROSE_MIN_WORDS = 8
+# Boilerplate by recurrence (recurring_lines): a text in this many items of one document, or
+# a short line in this many documents of one folder. Three, as two copies may be one story
+# told twice (a wire copy); a menu or a stock blurb comes back on every page.
+RECURRING_MIN_ITEMS = 3
+RECURRING_MIN_DOCS = 3
+RECURRING_MIN_CHARS = 4
+RECURRING_MAX_SHARED_CHARS = 80
 PROSE_END = r"[.!?…:][”\"’»)\]]*$"
 # Lines written by sites that show two revisions of one article side by side.
 REVISION_HEADER = (
@@ -82,6 +92,7 @@ META_FIELD = (
 )
 PAGE_BREAK = "\f"
 CAPTION_MAX_CHARS = 100
+HEADLINE_MIN_WORDS = 3  # as title_shaped: "East Valley" or "Sex Crimes" names a section
 
 MONTHS = month_names()  # every month spelling of the detected languages (Babel)
 _MONTH = "(?P<month>" + month_alternation() + r")\.?"
@@ -128,6 +139,9 @@ INLINE_DMY = (
 )
 INLINE_MDY = r"(?i)\b" + _MONTH + r"\s+(?P<day>\d{1,2})(st|nd|rd|th)?,?\s+(?P<year>\d{4})\b"
 HEAD_LINES = 6  # lines under a title that may carry its date, byline and source
+# A line that is only a date is the article's date this far under the title (furniture not
+# counted): sites put a lead, a credit and a "save this article" prompt above it.
+DATE_LINES = 10
 INLINE_DATE_MAX_CHARS = 160  # a longer line is text, whose dates are events, not publication
 # A date in a URL path: /2015/sep/09/ or /2019/03/21/.
 URL_DATE = (
@@ -142,122 +156,22 @@ def words(*alternatives: str) -> str:
     return r"(?i)\b(" + "|".join(alternatives) + ")"
 
 
-# Words that name each crime type, English and French; counted over title and body.
+CRIME_TERMS_CSV = PROJECT_ROOT / "tracelake" / "rules" / "crime_terms.csv"
+ENFORCEMENT_TERMS_CSV = PROJECT_ROOT / "tracelake" / "rules" / "enforcement_terms.csv"
+
+
+def _load_terms(path: Path, key: str | None) -> dict[str, list[str]]:
+    terms: dict[str, list[str]] = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            terms.setdefault(row[key] if key else "", []).append(row["pattern"])
+    return terms
+
+
+# Words that name each crime type in every language of tracelake/rules/crime_terms.csv;
+# counted over title and body.
 CRIME_PATTERNS = {
-    "human_trafficking": words(
-        r"human trafficking",
-        r"trafficking in (human beings|persons)",
-        r"trafficked",
-        r"traffickers?\b",
-        r"trafficking victims?",
-        r"victims of trafficking",
-        r"traite (des êtres humains|d'êtres humains|des personnes)",
-        r"lover ?boy",
-        r"modern slavery",
-        r"esclavage moderne",
-    ),
-    "migrant_smuggling": words(
-        r"people[- ]smuggl\w*",
-        r"migrant smuggl\w*",
-        r"human smuggl\w*",
-        r"smuggl\w* (of )?(migrants|people|refugees|asylum|foreigners|foreign nationals|persons)",
-        r"smugglers?\b",
-        r"passeurs?\b",
-        r"trafic de migrants",
-        r"immigration clandestine",
-        r"irregular migra\w*",
-        r"illegal immigra\w*",
-        r"organised immigration crime",
-        r"facilitation of illegal",
-    ),
-    "sexual_exploitation": words(
-        r"sexual(ly)? exploit\w*",
-        r"sexual (and|or) \w+ exploitation",
-        r"prostitut\w*",
-        r"sex work\w*",
-        r"sex trade",
-        r"brothels?",
-        r"pimp\w*",
-        r"forced into (sex|prostitution)",
-        r"exploitation sexuelle",
-        r"proxénét\w*",
-    ),
-    "forced_labour": words(
-        r"forced labou?r",
-        r"labou?r exploitation",
-        r"debt bondage",
-        r"travail forcé",
-        r"exploitation par le travail",
-        r"forced to work",
-        r"servitude",
-    ),
-    "child_sexual_abuse": words(
-        r"child sexual (abuse|exploitation)",
-        r"sexual (abuse|exploitation) of children",
-        r"child abuse (material|images|videos)",
-        r"csam",
-        r"pédocriminalité",
-        r"abus sexuels? sur (des )?(mineurs|enfants)",
-    ),
-    "money_laundering": words(
-        r"money[- ]launder\w*",
-        r"launder\w*",
-        r"blanchiment",
-    ),
-    "drug_trafficking": words(
-        r"drug (trafficking|smuggling|trade)",
-        r"cocaine",
-        r"heroin",
-        r"cannabis",
-        r"narcotics?",
-        r"méthamphétamine",
-        r"methamphetamine",
-        r"trafic de (drogue|stupéfiants)",
-    ),
-    "arms_trafficking": words(
-        r"arms trafficking",
-        r"firearms trafficking",
-        r"gun[- ]running",
-        r"weapons smuggling",
-        r"trafic d'armes",
-    ),
-    "fraud": words(
-        r"fraud\w*",
-        r"scam\w*",
-        r"escroquer\w*",
-        r"arnaque\w*",
-        r"con (buyers|victims|people)",
-    ),
-    "counterfeiting": words(
-        r"counterfeit\w*",
-        r"contrefa\w*",
-        r"bogus (goods|products|items)",
-    ),
-    "document_fraud": words(
-        r"false (ids?|documents?|documentation|identity|passports?)",
-        r"fake (passports?|ids?|documents?|visas?)",
-        r"forged (documents?|passports?)",
-        r"passport forgery",
-        r"document fraud",
-        r"faux papiers",
-        r"sham marriages?",
-    ),
-    "corruption": words(
-        r"corrupt\w*",
-        r"brib\w*",
-        r"kickbacks?",
-        r"pots-de-vin",
-    ),
-    "cybercrime": words(
-        r"cyber ?crime",
-        r"cyber[- ]scam",
-        r"scam cent(re|er)s?",
-        r"hacking",
-        r"ransomware",
-        r"darknet",
-        r"dark web",
-        r"cybercriminal\w*",
-    ),
+    name: words(*patterns) for name, patterns in _load_terms(CRIME_TERMS_CSV, "crime_type").items()
 }
 # Crime types that put an article in scope on their own.
 IN_SCOPE = ("human_trafficking", "migrant_smuggling", "sexual_exploitation", "forced_labour",
@@ -267,11 +181,7 @@ SPECIFIC = ("money_laundering", "forced_labour", "child_sexual_abuse", "document
             "arms_trafficking")  # fmt: skip
 SUPPORTING = ("fraud", "cybercrime", "counterfeiting", "arms_trafficking", "drug_trafficking")
 # A supporting crime needs an enforcement context to be in scope (an organised fraud ring).
-ENFORCEMENT = words(
-    r"arrest\w*", "charged", r"indict\w*", "convicted", "sentenced", r"raid\w*", r"dismantl\w*",
-    "busted", "seized", "network", "gang", "ring", "organi[sz]ed crime", r"arrêt\w*",
-    r"démantel\w*",
-)  # fmt: skip
+ENFORCEMENT = words(*_load_terms(ENFORCEMENT_TERMS_CSV, None)[""])
 
 LANGUAGES = ("ENGLISH", "FRENCH", "SPANISH", "GERMAN", "ITALIAN", "PORTUGUESE", "DUTCH",
              "GREEK", "ROMANIAN", "TURKISH", "POLISH", "ARABIC", "RUSSIAN")  # fmt: skip
@@ -530,10 +440,37 @@ def line_features() -> list[pl.Expr]:
     ]
 
 
+def recurring_lines(lines: pl.DataFrame) -> pl.Series:
+    """Whether each line is boilerplate by recurrence: the same text in several items of one
+    document (a feed's stock blurb), or a short line in several documents of one folder (a
+    site's menu, footer or widget). Long lines shared across documents are left alone: a
+    repost of a story shares its sentences and they are its text."""
+    norm = pl.col("stripped").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ")
+    folder = pl.col("source_file").str.replace(r"[^/]*$", "")
+    counted = lines.select(
+        _norm=norm.str.strip_chars(),
+        _folder=folder,
+        _item=pl.concat_str("doc_id", pl.lit(":"), pl.col("item_index").cast(pl.String)),
+        _doc="doc_id",
+    ).with_columns(
+        _in_items=pl.col("_item").n_unique().over("_doc", "_norm"),
+        _in_docs=pl.col("_doc").n_unique().over("_folder", "_norm"),
+    )
+    recurring = (pl.col("_norm").str.len_chars() >= RECURRING_MIN_CHARS) & (
+        (pl.col("_in_items") >= RECURRING_MIN_ITEMS)
+        | (
+            (pl.col("_in_docs") >= RECURRING_MIN_DOCS)
+            & (pl.col("_norm").str.len_chars() <= RECURRING_MAX_SHARED_CHARS)
+        )
+    )
+    return counted.select(recurring).to_series()
+
+
 def classify_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """Mark furniture, list blocks, markers and titles; number the articles of each document."""
     lines = keep_newest_revision(lines).with_columns(line_features())
     lines = lines.with_columns(
+        is_furniture=pl.col("is_furniture") | recurring_lines(lines),
         is_marker=pl.col("is_marker") | pl.col("line_date").is_not_null(),
     )
     # Under a list header, headlines without bullets are list items too: the first one (after
@@ -656,6 +593,9 @@ def article_lines(lines: pl.DataFrame) -> pl.DataFrame:
             .cum_max()
             .over("doc_id", "article_no"),
             nth_content=(~pl.col("is_blank")).cum_sum().over("doc_id", "article_no"),
+            nth_meaningful=(~pl.col("is_blank") & ~pl.col("is_furniture") & ~pl.col("is_list_item"))
+            .cum_sum()
+            .over("doc_id", "article_no"),
         )
         .with_columns(
             is_body=~(
@@ -692,7 +632,7 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
     )
     head_date = (
         pl.col("line_date")
-        .filter((pl.col("nth_content") <= HEAD_LINES) & ~pl.col("is_title"))
+        .filter((pl.col("nth_meaningful") <= DATE_LINES) & ~pl.col("is_title"))
         .drop_nulls()
         .first()
     )
@@ -709,7 +649,7 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
             head_date=head_date,
             inline_head_date=pl.col("inline_date").drop_nulls().first(),
             url_date=pl.col("url_date").drop_nulls().first(),
-            *[pl.col(name).first() for name in ITEM_COLUMNS],
+            *[pl.col(name).first() for name in ["item_index", *ITEM_COLUMNS]],
             has_prose=(pl.col("is_prose") & pl.col("is_body")).any(),
         )
         .join(preamble_url_date, on="doc_id", how="left")
@@ -732,11 +672,24 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
             .then(pl.lit("head"))
             .when(pl.coalesce("item_url_date", "url_date", "preamble_date").is_not_null())
             .then(pl.lit("url")),
-            body=pl.col("body").list.join("\n"),
+            # A headline alone (a feed item without text) is its own body: figures in it count.
+            body=pl.when(pl.col("body").list.len() > 0)
+            .then(pl.col("body"))
+            .otherwise(pl.concat_list("title"))
+            .list.join("\n"),
+            body_offsets=pl.when(pl.col("body").list.len() > 0)
+            .then(pl.col("body_offsets"))
+            .otherwise(pl.concat_list("item_char_start")),
         )
         # An article needs a line of running text, unless its format gave it a title (a feed
-        # headline is an article): a title over nothing but furniture is furniture.
+        # headline is an article): a title over nothing but furniture is furniture. In a
+        # document of many items, an item titled in one or two words is a section or tag page.
         .filter(pl.col("has_prose") | pl.col("item_title").is_not_null())
+        .filter(
+            pl.col("item_title").is_null()
+            | (pl.col("item_index").max().over("doc_id") == 0)
+            | (pl.col("item_title").str.count_matches(r"\S+") >= HEADLINE_MIN_WORDS)
+        )
     )
     return articles.join(documents.select("doc_id"), on="doc_id", how="semi")
 
