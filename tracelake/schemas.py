@@ -55,7 +55,7 @@ ARTICLES = pa.schema(
         pa.field("char_start", pa.int64(), nullable=False),  # span of the article in doc text
         pa.field("char_end", pa.int64(), nullable=False),
         pa.field("published_date", pa.date32()),
-        # what gave the date: field, front_matter, feed, html_metadata, byline, head, url
+        # what gave the date: one of DATE_SOURCES
         pa.field("date_source", pa.string()),
         pa.field("reader", pa.string()),  # the reader of the document's format
         pa.field("url", pa.string()),  # the article's own URL, when its format gives one
@@ -114,4 +114,6 @@ CRIME_TYPES = (
     "fraud", "counterfeiting", "document_fraud", "corruption", "cybercrime",
 )  # fmt: skip
 CONTENT_TYPES = ("text", "lynx", "markdown", "html", "json", "jsonl", "csv", "feed", "story", "warc")
-DATE_SOURCES = ("field", "front_matter", "feed", "html_metadata", "byline", "head", "url")
+DATE_SOURCES = (
+    "field", "front_matter", "feed", "html_metadata", "byline", "head", "foot", "url",
+)  # fmt: skip

@@ -92,7 +92,9 @@ META_FIELD = (
 )
 PAGE_BREAK = "\f"
 CAPTION_MAX_CHARS = 100
-HEADLINE_MIN_WORDS = 3  # as title_shaped: "East Valley" or "Sex Crimes" names a section
+BLANK_MAX_CHARS = 3
+HEADLINE_MIN_WORDS = 3
+HEADER_TITLE_MIN_WORDS = 3  # words of three letters or more: not "E070 /05 8 June 2005"  # as title_shaped: "East Valley" or "Sex Crimes" names a section
 
 MONTHS = month_names()  # every month spelling of the detected languages (Babel)
 _MONTH = "(?P<month>" + month_alternation() + r")\.?"
@@ -142,6 +144,7 @@ HEAD_LINES = 6  # lines under a title that may carry its date, byline and source
 # A line that is only a date is the article's date this far under the title (furniture not
 # counted): sites put a lead, a credit and a "save this article" prompt above it.
 DATE_LINES = 10
+FOOT_LINES = 3  # a date line among the last lines of an article (before its tail) signs it
 INLINE_DATE_MAX_CHARS = 160  # a longer line is text, whose dates are events, not publication
 # A date in a URL path: /2015/sep/09/ or /2019/03/21/.
 URL_DATE = (
@@ -401,7 +404,12 @@ def line_features() -> list[pl.Expr]:
     n_long = text.str.count_matches(r"\b\p{L}{4,}")
     n_cap_long = text.str.count_matches(r"(^|[\s(\-])[“‘\"']?\p{Lu}[\p{L}’']{3,}")
     return [
-        ((text == "") & (pl.col("line").str.strip_chars(" \t\r") != PAGE_BREAK)).alias("is_blank"),
+        # Blank: nothing, or a lone mark with at most one letter ("---", "•", a stray "Â").
+        (
+            (text.str.count_matches(r"[\p{L}\p{N}]") <= 1)
+            & (text.str.len_chars() <= BLANK_MAX_CHARS)
+            & (pl.col("line").str.strip_chars(" \t\r") != PAGE_BREAK)
+        ).alias("is_blank"),
         (pl.col("line").str.strip_chars(" \t\r") == PAGE_BREAK).alias("is_page_break"),
         (
             _matches(FURNITURE_LINE)
@@ -541,14 +549,26 @@ def classify_lines(lines: pl.DataFrame) -> pl.DataFrame:
     # Above the first line of running text of an item (its header: site name, menus, a
     # minister's title block, a release number) there is one title: the last title-shaped line.
     item = ["doc_id", "item_index"]
+    # Right under a headline may stand its standfirst: of two title-shaped lines in a row
+    # there, the first is the title.
     in_header = (pl.col("is_prose") & ~pl.col("is_furniture")).cum_sum().over(item) == 0
-    header_candidate = pl.col("candidate") & in_header
-    last_in_header = pl.col("line_no").filter(header_candidate).max().over(item)
-    content = content.with_columns(
-        is_title=pl.when(in_header & last_in_header.is_not_null())
-        .then(pl.col("line_no") == last_in_header)
-        .otherwise(pl.col("is_title"))
+    header_candidate = (
+        pl.col("candidate")
+        & in_header
+        & (pl.col("stripped").str.count_matches(r"\p{L}{3,}") >= HEADER_TITLE_MIN_WORDS)
     )
+    content = content.with_columns(_zone=header_candidate).with_columns(
+        _last=pl.col("line_no").filter("_zone").max().over(item),
+        _pick=pl.when(_prev(pl.col("_zone")).fill_null(False))
+        .then(_prev(pl.col("line_no")))
+        .otherwise("line_no"),
+    )
+    header_title = pl.col("_pick").filter(pl.col("line_no") == pl.col("_last")).first().over(item)
+    content = content.with_columns(
+        is_title=pl.when(in_header & pl.col("_last").is_not_null())
+        .then(pl.col("line_no") == header_title)
+        .otherwise(pl.col("is_title"))
+    ).drop("_zone", "_last", "_pick")
     lines = lines.join(
         content.select("doc_id", "line_no", "is_title", "is_caption"),
         on=["doc_id", "line_no"],
@@ -620,7 +640,18 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
     preamble_url_date = (
         lines.filter(pl.col("article_no") < 0)
         .group_by("doc_id")
-        .agg(preamble_date=pl.col("url_date").drop_nulls().first())
+        .agg(
+            preamble_date=pl.col("url_date").drop_nulls().first(),
+            # a release number and date above the headline ("E070/05 8 June 2005")
+            preamble_line_date=pl.coalesce(
+                "line_date",
+                pl.when(pl.col("stripped").str.len_chars() <= INLINE_DATE_MAX_CHARS).then(
+                    inline_date()
+                ),
+            )
+            .drop_nulls()
+            .last(),
+        )
     )
     tagged = article_lines(lines).with_columns(
         inline_date=pl.when(
@@ -651,25 +682,42 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
             url_date=pl.col("url_date").drop_nulls().first(),
             *[pl.col(name).first() for name in ["item_index", *ITEM_COLUMNS]],
             has_prose=(pl.col("is_prose") & pl.col("is_body")).any(),
+            # a press release signed off with its date on a line of its own
+            foot_date=pl.col("line_date")
+            .filter(
+                pl.col("nth_meaningful")
+                > pl.col("nth_meaningful").filter(~pl.col("in_tail")).max() - FOOT_LINES
+            )
+            .drop_nulls()
+            .last(),
         )
         .join(preamble_url_date, on="doc_id", how="left")
         .with_columns(
             item_url_date=_date_from_groups(pl.col("item_url").str.extract_groups(URL_DATE)),
             preamble_date=pl.when(pl.col("article_no") == 0).then(pl.col("preamble_date")),
+            preamble_line_date=pl.when(pl.col("article_no") == 0).then(
+                pl.col("preamble_line_date")
+            ),
         )
         .with_columns(
             published_date=pl.coalesce(
                 "item_published",
                 "head_date",
                 "inline_head_date",
+                "preamble_line_date",
+                "foot_date",
                 "item_url_date",
                 "url_date",
                 "preamble_date",
             ),
             date_source=pl.when(pl.col("item_published").is_not_null())
             .then("item_date_source")
-            .when(pl.col("head_date").is_not_null() | pl.col("inline_head_date").is_not_null())
+            .when(
+                pl.coalesce("head_date", "inline_head_date", "preamble_line_date").is_not_null()
+            )
             .then(pl.lit("head"))
+            .when(pl.col("foot_date").is_not_null())
+            .then(pl.lit("foot"))
             .when(pl.coalesce("item_url_date", "url_date", "preamble_date").is_not_null())
             .then(pl.lit("url")),
             # A headline alone (a feed item without text) is its own body: figures in it count.
