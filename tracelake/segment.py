@@ -176,6 +176,7 @@ def _load_terms(path: Path, key: str | None) -> dict[str, list[str]]:
 CRIME_PATTERNS = {
     name: words(*patterns) for name, patterns in _load_terms(CRIME_TERMS_CSV, "crime_type").items()
 }
+BRIEF_MAX_WORDS = 150  # an article this short names its subject once
 # Crime types that put an article in scope on their own.
 IN_SCOPE = ("human_trafficking", "migrant_smuggling", "sexual_exploitation", "forced_labour",
             "child_sexual_abuse", "money_laundering", "document_fraud", "corruption")  # fmt: skip
@@ -765,7 +766,7 @@ def relevance(articles: pl.DataFrame) -> pl.DataFrame:
     # a term that names only that crime ("laundered", "forced labour") counts the first time.
     named = {
         name: (pl.col(f"n_{name}") >= (1 if name in SPECIFIC else 2))
-        | ((pl.col(f"n_{name}") >= 1) & (pl.col("n_words") < 150))
+        | ((pl.col(f"n_{name}") >= 1) & (pl.col("n_words") < BRIEF_MAX_WORDS))
         | pl.col("title").str.contains(CRIME_PATTERNS[name])
         for name in CRIME_PATTERNS
     }
@@ -773,8 +774,10 @@ def relevance(articles: pl.DataFrame) -> pl.DataFrame:
         pl.when(named[name]).then(pl.lit(name)) for name in CRIME_PATTERNS
     ).list.drop_nulls()
     core = pl.any_horizontal(named[name] for name in IN_SCOPE)
+    # A brief (a feed item, a wire summary) says "arrested" once; a long story says it again.
     organised = pl.any_horizontal(named[name] for name in SUPPORTING) & (
-        pl.col("n_enforcement") >= 2
+        (pl.col("n_enforcement") >= 2)
+        | ((pl.col("n_enforcement") >= 1) & (pl.col("n_words") < BRIEF_MAX_WORDS))
     )
     is_relevant = core | organised
     reason = (
