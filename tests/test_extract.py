@@ -29,6 +29,9 @@ def article(body: str, language: str = "en", crime_types: list[str] | None = Non
             "char_start": [0],
             "char_end": [at],
             "published_date": [None],
+            "date_source": [None],
+            "reader": ["text"],
+            "url": [None],
             "language": [language],
             "is_relevant": [True],
             "relevance_reason": ["test"],
@@ -36,7 +39,12 @@ def article(body: str, language: str = "en", crime_types: list[str] | None = Non
             "duplicate_of": [None],
             "extractor_version": ["test"],
         },  # fmt: skip
-        schema_overrides={"published_date": pl.Date, "duplicate_of": pl.String},
+        schema_overrides={
+            "published_date": pl.Date,
+            "duplicate_of": pl.String,
+            "date_source": pl.String,
+            "url": pl.String,
+        },
     ).select(ARTICLES.names)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+from datetime import date
 import os
 import zipfile
 from io import BytesIO
@@ -91,20 +92,21 @@ def test_jsonl_keeps_good_lines_and_names_bad_ones() -> None:
     lines = [
         json.dumps({"title": "Ring broken up", "date": "2021-04-02", "text": "Ten arrested."}),
         "{not json",
-        json.dumps({"title": "No body here"}),
+        json.dumps({"id": 7}),
         json.dumps({"headline": "Second story", "body": "Two rescued."}),
     ]
-    text, kind, _, problems = land.to_text("export.jsonl", "\n".join(lines).encode())
+    text, kind, _, problems, items = land.read_document("export.jsonl", "\n".join(lines).encode())
     assert kind == "jsonl"
     pages = text.split(f"\n{land.PAGE_BREAK}\n")
     assert [p.splitlines()[0] for p in pages] == ["Ring broken up", "Second story"]
-    assert "Published 2021-04-02" in pages[0]
+    assert [item["published"] for item in items] == [date(2021, 4, 2), None]
+    assert [item["date_source"] for item in items] == ["field", None]
     assert problems == ["line 2: invalid JSON (Expecting property name enclosed in double quotes)",
-                        "line 3: no text field"]  # fmt: skip
+                        "line 3: no title or text field"]  # fmt: skip
 
 
 def test_jsonl_with_no_good_line_is_unreadable() -> None:
-    with pytest.raises(land.UnreadableInput, match="no readable record"):
+    with pytest.raises(land.UnreadableInput, match="no readable item"):
         land.to_text("export.jsonl", b"{bad\n[1, 2]\n")
 
 
@@ -115,10 +117,11 @@ def test_html_page_becomes_title_date_and_text() -> None:
     <body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
     <article><h1>Farm labour ring exposed</h1><p>{paragraph}</p><p>{paragraph}</p></article>
     <footer>Accept cookies</footer></body></html>"""
-    text, kind, _, _ = land.to_text("page.html", html.encode())
+    text, kind, _, _, items = land.read_document("page.html", html.encode())
     assert kind == "html"
     assert text.splitlines()[0] == "Farm labour ring exposed"
-    assert "Published 2022-09-14" in text
+    assert items[0]["published"] == date(2022, 9, 14)
+    assert items[0]["date_source"] == "html_metadata"
     assert "moved 40 workers" in text
     assert "Accept cookies" not in text
 

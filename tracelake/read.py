@@ -422,8 +422,8 @@ def read_jsonl(text: str) -> tuple[list[Item], list[str]]:
             problems.append(f"line {number}: not a JSON object")
             continue
         item = item_from_record(record)
-        if item is None or not item.body:
-            problems.append(f"line {number}: no text field")
+        if item is None:
+            problems.append(f"line {number}: no title or text field")
             continue
         records.append(item)
     return records, problems

@@ -299,8 +299,9 @@ def document_items(documents: pl.DataFrame) -> pl.DataFrame:
 
     A document landed before readers existed is one untitled item.
     """
-    if "items" not in documents.columns:
-        documents = documents.with_columns(items=pl.lit(None))
+    empty = pl.DataFrame(schema={"doc_id": pl.String, "item_index": pl.Int64, **ITEM_COLUMNS})
+    if "items" not in documents.columns or documents.schema["items"] == pl.Null:
+        return empty
     exploded = (
         documents.select("doc_id", "items")
         .filter(pl.col("items").list.len() > 0)
@@ -308,7 +309,7 @@ def document_items(documents: pl.DataFrame) -> pl.DataFrame:
         .unnest("items")
     )
     if exploded.is_empty():
-        return pl.DataFrame(schema={"doc_id": pl.String, "item_index": pl.Int64, **ITEM_COLUMNS})
+        return empty
     return exploded.select(
         "doc_id",
         pl.col("item_index").cast(pl.Int64),
