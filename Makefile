@@ -29,9 +29,18 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
+# Each dev set of ../shared: corpus (gold seeds.json), corpus-web (web.json), corpus-events.
+DEV_SETS := corpus:seeds corpus-web:web corpus-events:events
+
 score: $(STAMP)
-	$(BIN)/tracelake run --source ../shared/corpus --data-dir data/dev
-	$(BIN)/python ../shared/eval/score.py --warehouse data/dev/warehouse.duckdb --gold ../shared/eval/gold/seeds.json
+	@for set in $(DEV_SETS); do \
+	  dir=$${set%%:*}; gold=$${set##*:}; \
+	  $(BIN)/tracelake run --source ../shared/$$dir --data-dir data/dev-$$gold > data/score-$$gold.log 2>&1 \
+	    || { echo "run on ../shared/$$dir failed: data/score-$$gold.log"; exit 1; }; \
+	  echo "== ../shared/$$dir (gold $$gold.json)"; \
+	  $(BIN)/python ../shared/eval/score.py --warehouse data/dev-$$gold/warehouse.duckdb \
+	    --gold ../shared/eval/gold/$$gold.json | grep -E '^(articles|accuracy|statistics|entities|incidents) '; \
+	done
 
 clean:
 	rm -rf data dbt/target dbt/logs

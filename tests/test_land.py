@@ -5,9 +5,9 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
-from datetime import date
 import os
 import zipfile
+from datetime import date
 from io import BytesIO
 from pathlib import Path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -263,3 +264,129 @@ def test_navigation_and_cookie_lines_are_not_body() -> None:
     articles = run(text)
     assert titles(articles) == ["Valencia ring dismantled"]
     assert articles.get_column("body").to_list() == [BODY_A]
+
+
+# --- items, headers and furniture by general signals -------------------------------------
+
+
+def run_files(files: dict[str, bytes]) -> pl.DataFrame:
+    """Land-read each file (name -> bytes) and segment them together."""
+    from tracelake import land
+
+    rows = []
+    for n, (name, data) in enumerate(files.items()):
+        text, _, _, _, items = land.read_document(name, data)
+        rows.append({"doc_id": f"d{n}", "source_file": name, "text": text, "items": items})
+    frame = pl.DataFrame(rows).with_columns(landed_at=pl.lit(datetime(2024, 1, 1, tzinfo=UTC)))
+    return segment.segment(frame, "test")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        # a ministerial release: banner, minister, portfolio, release number, headline
+        "Media Release\n\nThe Hon. Jane Smith MP\n\nMinister for Home Affairs\n\nHA 12/04\n\n",
+        # a police newsroom: force name, section, date line, headline
+        "Metropolitan Police Service\n\nNews and appeals\n\nE044/21 3 March 2021\n\n",
+        # a site saved as text: site name and menu lines
+        "The Daily Courier\nHome\nWorld\nPolitics\n\n",
+    ],
+)
+def test_header_lines_above_a_headline_are_not_articles(header: str) -> None:
+    text = f"{header}Smuggling gang jailed after port inquiry\n\n{BODY_B}\n"
+    articles = run(text)
+    assert titles(articles) == ["Smuggling gang jailed after port inquiry"]
+
+
+@pytest.mark.parametrize(
+    ("standfirst", "lead"),
+    [
+        ("Operation rescues 500 victims, leads to 40 arrests", BODY_A),
+        ("That alone will not stop the trade in people", BODY_B),
+    ],
+)
+def test_a_standfirst_under_the_headline_is_not_the_title(standfirst: str, lead: str) -> None:
+    articles = run(f"Police break up trafficking ring\n\n{standfirst}\n\n{lead}\n")
+    assert titles(articles) == ["Police break up trafficking ring"]
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        "Media Inquiries: Brad Jones 0419 278 715",
+        "Further enquiries:  Ann Lee (02) 6277 7260 / 0417 749 711",
+        "Press office +44 20 7946 0958",
+        "FOR IMMEDIATE RELEASE",
+    ],
+)
+def test_press_contacts_and_banners_are_furniture(contact: str) -> None:
+    articles = run(f"Lorry stopped at the port\n\n{BODY_B}\n\n{contact}\n")
+    assert titles(articles) == ["Lorry stopped at the port"]
+    assert contact not in articles.get_column("body")[0]
+
+
+@pytest.mark.parametrize(
+    ("signed", "expected"),
+    [("Monday, 16 March 1999", date(1999, 3, 16)), ("12.05.2020", date(2020, 5, 12))],
+)
+def test_a_release_signed_off_with_a_date_is_dated(signed: str, expected: date) -> None:
+    articles = run(
+        f"Lorry stopped at the port\n\n{BODY_B}\n\n{signed}\n\nMedia contact: 0419 278 715\n"
+    )
+    assert articles.get_column("published_date").to_list() == [expected]
+    assert articles.get_column("date_source").to_list() == ["foot"]
+
+
+def test_dates_in_five_languages_under_the_title() -> None:
+    lines = ["21. Mai 2026", "2 de marzo de 2022", "15 novembre 2022", "Publié le 3 avril 2021"]
+    docs = [f"Lorry stopped at the port\n{line}\n\n{BODY_B}\n" for line in lines]
+    articles = run(*docs)
+    assert articles.get_column("published_date").to_list() == [
+        date(2026, 5, 21), date(2022, 3, 2), date(2022, 11, 15), date(2021, 4, 3)
+    ]  # fmt: skip
+
+
+def test_a_headline_over_no_text_is_furniture() -> None:
+    text = f"Lorry stopped at the port\n\n{BODY_B}\n\nDownload our app today\n\nPrivacy and terms\n"
+    assert titles(run(text)) == ["Lorry stopped at the port"]
+
+
+def test_feed_items_are_articles_even_as_bare_headlines() -> None:
+    records = [
+        {"title": "Six held as police bust arms smuggling module", "summary": ""},
+        {
+            "title": "Court jails trafficker for 12 years",
+            "summary": "The court in Leeds jailed a man.",
+        },
+        {"title": "Crime Section", "summary": "The latest crime news from our city."},
+    ]
+    articles = run_files({"feed.json": json.dumps(records).encode()})
+    assert titles(articles) == [r["title"] for r in records[:2]]
+    # a headline alone is its own body, so the figures in it are read
+    assert articles.get_column("body")[0] == records[0]["title"]
+
+
+def test_text_repeated_in_many_items_of_a_feed_is_furniture() -> None:
+    blurb = "Our site has the latest crime news and reports for the whole county."
+    records = [
+        {
+            "title": f"Story number {n} about a burglary",
+            "text": f"{blurb}\n\nA shop was hit {n} times.",
+        }
+        for n in range(4)
+    ]
+    articles = run_files({"feed.json": json.dumps(records).encode()})
+    assert len(articles) == 4
+    assert not any(blurb in body for body in articles.get_column("body").to_list())
+
+
+def test_item_metadata_reaches_the_articles() -> None:
+    text = (
+        "---\ntitle: Ring of forgers dismantled\ndate: 2023-05-04\n---\n\n"
+        "Police arrested six people in Lyon for selling forged passports, prosecutors said.\n"
+    )
+    articles = run_files({"post.md": text.encode()})
+    row = articles.row(0, named=True)
+    assert (row["title"], row["published_date"], row["date_source"], row["reader"]) == (
+        "Ring of forgers dismantled", date(2023, 5, 4), "front_matter", "markdown"
+    )  # fmt: skip

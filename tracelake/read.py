@@ -619,9 +619,9 @@ def detect_format(name: str, text: str) -> str:
         return "feed"
     if stripped.startswith(("[", "{")):
         first_line = stripped.split("\n", 1)[0].strip()
-        if suffix in JSONL_SUFFIXES or (
-            first_line.startswith("{") and first_line.endswith("}") and text.count("\n") > 1
-        ):
+        if suffix in JSONL_SUFFIXES:
+            return "jsonl"
+        if first_line.startswith("{") and first_line.endswith("}") and text.count("\n") > 1:
             return "jsonl" if _is_jsonl(text) else "json"
         return "json"
     if FRONT_MATTER.match(head) or suffix in MARKDOWN_SUFFIXES:

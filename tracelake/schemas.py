@@ -113,7 +113,18 @@ CRIME_TYPES = (
     "child_sexual_abuse", "money_laundering", "drug_trafficking", "arms_trafficking",
     "fraud", "counterfeiting", "document_fraud", "corruption", "cybercrime",
 )  # fmt: skip
-CONTENT_TYPES = ("text", "lynx", "markdown", "html", "json", "jsonl", "csv", "feed", "story", "warc")
+CONTENT_TYPES = (
+    "text",
+    "lynx",
+    "markdown",
+    "html",
+    "json",
+    "jsonl",
+    "csv",
+    "feed",
+    "story",
+    "warc",
+)
 DATE_SOURCES = (
     "field", "front_matter", "feed", "html_metadata", "byline", "head", "foot", "url",
 )  # fmt: skip

@@ -93,8 +93,8 @@ META_FIELD = (
 PAGE_BREAK = "\f"
 CAPTION_MAX_CHARS = 100
 BLANK_MAX_CHARS = 3
-HEADLINE_MIN_WORDS = 3
-HEADER_TITLE_MIN_WORDS = 3  # words of three letters or more: not "E070 /05 8 June 2005"  # as title_shaped: "East Valley" or "Sex Crimes" names a section
+HEADLINE_MIN_WORDS = 3  # as title_shaped: "East Valley" or "Sex Crimes" names a section
+HEADER_TITLE_MIN_WORDS = 3  # words of three letters or more: not "E070 /05 8 June 2005"
 
 MONTHS = month_names()  # every month spelling of the detected languages (Babel)
 _MONTH = "(?P<month>" + month_alternation() + r")\.?"
@@ -320,7 +320,7 @@ def document_items(documents: pl.DataFrame) -> pl.DataFrame:
         item_language=pl.col("language"),
         reader=pl.col("reader"),
         item_char_start=pl.col("char_start"),
-    )
+    ).cast(ITEM_COLUMNS)  # type: ignore[arg-type]
 
 
 def attach_items(lines: pl.DataFrame, items: pl.DataFrame) -> pl.DataFrame:
@@ -422,9 +422,9 @@ def line_features() -> list[pl.Expr]:
                 & (text.str.count_matches(r"\S+") <= CONTACT_MAX_WORDS)
             ).fill_null(False)
         ).alias("is_furniture"),
-        (
-            (text.str.count_matches(r"\S+") >= PROSE_MIN_WORDS) & text.str.contains(PROSE_END)
-        ).alias("is_prose"),
+        ((text.str.count_matches(r"\S+") >= PROSE_MIN_WORDS) & text.str.contains(PROSE_END)).alias(
+            "is_prose"
+        ),
         _matches(TAIL_START).alias("is_tail_start"),
         _matches(LIST_HEADER).alias("is_list_header"),
         _matches(LIST_ITEM).alias("is_list_item"),
@@ -453,8 +453,8 @@ def line_features() -> list[pl.Expr]:
 def recurring_lines(lines: pl.DataFrame) -> pl.Series:
     """Whether each line is boilerplate by recurrence: the same text in several items of one
     document (a feed's stock blurb), or a short line in several documents of one folder (a
-    site's menu, footer or widget). Long lines shared across documents are left alone: a
-    repost of a story shares its sentences and they are its text."""
+    site's menu, footer or widget). Long lines and headlines shared across documents are left
+    alone: copies of a story share their title and sentences, and those are their text."""
     norm = pl.col("stripped").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ")
     folder = pl.col("source_file").str.replace(r"[^/]*$", "")
     counted = lines.select(
@@ -462,6 +462,7 @@ def recurring_lines(lines: pl.DataFrame) -> pl.Series:
         _folder=folder,
         _item=pl.concat_str("doc_id", pl.lit(":"), pl.col("item_index").cast(pl.String)),
         _doc="doc_id",
+        _headline="title_shaped",
     ).with_columns(
         _in_items=pl.col("_item").n_unique().over("_doc", "_norm"),
         _in_docs=pl.col("_doc").n_unique().over("_folder", "_norm"),
@@ -471,6 +472,7 @@ def recurring_lines(lines: pl.DataFrame) -> pl.Series:
         | (
             (pl.col("_in_docs") >= RECURRING_MIN_DOCS)
             & (pl.col("_norm").str.len_chars() <= RECURRING_MAX_SHARED_CHARS)
+            & ~pl.col("_headline")
         )
     )
     return counted.select(recurring).to_series()
@@ -663,9 +665,15 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("stripped").str.len_chars() <= INLINE_DATE_MAX_CHARS)
         ).then(inline_date())
     )
+    # A date line under the title, above the end of the text (after it, it signs it off).
+    last_prose = pl.col("line_no").filter(pl.col("is_prose") & pl.col("is_body")).max()
     head_date = (
         pl.col("line_date")
-        .filter((pl.col("nth_meaningful") <= DATE_LINES) & ~pl.col("is_title"))
+        .filter(
+            (pl.col("nth_meaningful") <= DATE_LINES)
+            & ~pl.col("is_title")
+            & ((pl.col("line_no") < last_prose) | last_prose.is_null())
+        )
         .drop_nulls()
         .first()
     )
@@ -674,15 +682,18 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
         .agg(
             pl.col("source_file").first(),
             pl.col("title").first(),
+            *[pl.col(name).first() for name in ["item_index", *ITEM_COLUMNS]],
             body=pl.col("stripped").filter(pl.col("is_body")),
             body_offsets=pl.col("content_start").filter(pl.col("is_body")).cast(pl.Int64),
             char_start=pl.col("line_start").min().cast(pl.Int64),
             char_end=(pl.col("line_start") + pl.col("line_len")).max().cast(pl.Int64),
             head=pl.col("stripped").filter(pl.col("is_head")).str.join("\n"),
             head_date=head_date,
-            inline_head_date=pl.col("inline_date").drop_nulls().first(),
+            inline_head_date=pl.col("inline_date")
+            .filter((pl.col("line_no") < last_prose) | last_prose.is_null())
+            .drop_nulls()
+            .first(),
             url_date=pl.col("url_date").drop_nulls().first(),
-            *[pl.col(name).first() for name in ["item_index", *ITEM_COLUMNS]],
             has_prose=(pl.col("is_prose") & pl.col("is_body")).any(),
             # a press release signed off with its date on a line of its own
             foot_date=pl.col("line_date")
@@ -714,9 +725,7 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
             ),
             date_source=pl.when(pl.col("item_published").is_not_null())
             .then("item_date_source")
-            .when(
-                pl.coalesce("head_date", "inline_head_date", "preamble_line_date").is_not_null()
-            )
+            .when(pl.coalesce("head_date", "inline_head_date", "preamble_line_date").is_not_null())
             .then(pl.lit("head"))
             .when(pl.col("foot_date").is_not_null())
             .then(pl.lit("foot"))
