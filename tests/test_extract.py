@@ -28,6 +28,7 @@ def article(body: str, language: str = "en", crime_types: list[str] | None = Non
             "fingerprint": ["fp"],
             "char_start": [0],
             "char_end": [at],
+            "title_start": [None],
             "published_date": [None],
             "date_source": [None],
             "reader": ["text"],
@@ -44,6 +45,7 @@ def article(body: str, language: str = "en", crime_types: list[str] | None = Non
             "duplicate_of": pl.String,
             "date_source": pl.String,
             "url": pl.String,
+            "title_start": pl.Int64,
         },
     ).select(ARTICLES.names)
 

@@ -25,6 +25,7 @@ EXTRACTOR_FILES = (
     "tracelake/rules/field_map.csv",
     "tracelake/rules/crime_terms.csv",
     "tracelake/rules/enforcement_terms.csv",
+    "tracelake/rules/agency_patterns.csv",
 )
 
 

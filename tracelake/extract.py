@@ -380,16 +380,40 @@ OPERATION = (
 )
 
 
-def sentences(articles: pl.DataFrame) -> pl.DataFrame:
-    """One row per sentence of each article body, with its offset in the document text."""
+# Words that may open a sentence before an agency's name: not part of it.
+AGENCY_LEADING_WORDS = (
+    r"^(?:(?:The|A|An|This|That|Both|In|On|At|By|From|With|When|While|After|Before|Then|"
+    r"Meanwhile|However|And|But|Local|Officials|Officers|Yesterday|Today|Later|According|to)\s+)+"
+)
+AGENCY_MIN_WORDS = 2  # "Police" alone names no agency
+
+
+def sentences(articles: pl.DataFrame, with_title: bool = False) -> pl.DataFrame:
+    """One row per sentence of each article body (and title), with its offset in the document.
+
+    The title is read first when asked: headlines carry figures ("6 held, 7 pistols seized");
+    a figure said again in the text is one row (int_statistics_deduplicated).
+    """
+    titles = articles.filter(
+        pl.lit(with_title)
+        & pl.col("title_start").is_not_null()
+        & (pl.col("body") != pl.col("title"))
+    ).select(
+        "article_id",
+        "doc_id",
+        "language",
+        line=pl.concat_list("title"),
+        line_start=pl.concat_list("title_start"),
+    )
+    bodies = articles.select(
+        "article_id",
+        "doc_id",
+        "language",
+        line=pl.col("body").str.split("\n"),
+        line_start="body_offsets",
+    )
     lines = (
-        articles.select(
-            "article_id",
-            "doc_id",
-            "language",
-            line=pl.col("body").str.split("\n"),
-            line_start="body_offsets",
-        )  # fmt: skip
+        pl.concat([titles, bodies], how="vertical_relaxed")
         .explode("line", "line_start")
         .filter(pl.col("line").str.len_chars() > 0)
         .with_columns(line_no=pl.int_range(pl.len()).over("article_id"))
@@ -740,7 +764,7 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
 
 def statistics(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     """Statistics of a batch of articles, in the STATISTICS schema."""
-    sents = sentences(articles)
+    sents = sentences(articles, with_title=True)
     figures = metrics(merge_ranges(parse_figures(sents))).filter(pl.col("metric").is_not_null())
     return figures.select(
         statistic_id=pl.concat_str(
@@ -821,13 +845,53 @@ def salient_countries(hits: pl.DataFrame) -> pl.DataFrame:
     return hits.filter(salient)
 
 
+def agencies_by_pattern(text: pl.DataFrame, known: pl.DataFrame, lookup: dict) -> pl.DataFrame:
+    """Agencies named by the shape of their name ("Boston Police Department", "Staatsanwaltschaft
+    München II", "Fiscalía Anticorrupción"), not in the reference table: the name is the id.
+    A name the table knows takes the table's id; one inside a table match adds nothing."""
+    pattern = "(" + "|".join(reference.agency_patterns()) + ")"
+    hits = matches(text, pattern).with_columns(
+        entity_type=pl.lit("agency"),
+        mention=pl.col("match").str.replace(AGENCY_LEADING_WORDS, "").str.strip_chars(),
+    )
+    hits = hits.with_columns(
+        pos=pl.col("pos") + pl.col("match").str.len_chars() - pl.col("mention").str.len_chars(),
+        match=pl.col("mention"),
+        entity_id=pl.col("mention")
+        .replace_strict(lookup, default=None)
+        .fill_null(pl.col("mention").str.replace_all(r"\s+", " ")),
+    ).filter(
+        (pl.col("mention").str.count_matches(r"\S+") >= AGENCY_MIN_WORDS)
+        # "Dutch Police", "Kenya Police": a country's force, which the table names
+        & ~pl.col("mention").str.extract(r"^(\S+)", 1).is_in(list(reference.demonyms()))
+    )
+    spans = known.select(
+        "article_id",
+        "sentence_start",
+        _start="pos",
+        _end=pl.col("pos") + pl.col("match").str.len_chars(),
+    )
+    inside = (
+        hits.join(spans, on=["article_id", "sentence_start"])
+        .filter(
+            (pl.col("pos") < pl.col("_end"))
+            & (pl.col("pos") + pl.col("match").str.len_chars() > pl.col("_start"))
+        )
+        .select("article_id", "sentence_start", "pos")
+        .unique()
+    )
+    return hits.join(inside, on=["article_id", "sentence_start", "pos"], how="anti")
+
+
 def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     """Agencies, countries, operations and crime types named by each article."""
     text = entity_text(articles)
     agencies = reference.agency_aliases()
     countries = reference.country_aliases()
+    known_agencies = _mentions(text, "agency", reference.alternation(list(agencies)), agencies)
     found = [
-        _mentions(text, "agency", reference.alternation(list(agencies)), agencies),
+        known_agencies,
+        agencies_by_pattern(text, known_agencies, agencies),
         salient_countries(
             _mentions(text, "country", reference.alternation(list(countries)), countries)
         ),

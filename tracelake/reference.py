@@ -10,6 +10,7 @@ from pathlib import Path
 from tracelake.config import PROJECT_ROOT
 
 AGENCIES_CSV = PROJECT_ROOT / "dbt" / "seeds" / "agencies.csv"
+AGENCY_PATTERNS_CSV = PROJECT_ROOT / "tracelake" / "rules" / "agency_patterns.csv"
 COUNTRY_EXTRAS_CSV = PROJECT_ROOT / "dbt" / "seeds" / "country_aliases.csv"
 # Cities above this population are recognised as places in their country.
 CITY_MIN_POPULATION = 250_000
@@ -33,6 +34,13 @@ def agency_aliases(path: Path = AGENCIES_CSV) -> dict[str, str]:
             for form in forms:
                 aliases.setdefault(form.strip(), row["agency_id"])
     return aliases
+
+
+@lru_cache(maxsize=1)
+def agency_patterns() -> list[str]:
+    """Regexes of agency names by their shape, in the five languages (agency_patterns.csv)."""
+    with open(AGENCY_PATTERNS_CSV, newline="", encoding="utf-8") as handle:
+        return [row["pattern"] for row in csv.DictReader(handle)]
 
 
 def _clean(name: str) -> str:
@@ -83,6 +91,21 @@ def country_aliases() -> dict[str, str]:
     for city, code in big_cities().items():
         aliases.setdefault(city, code)
     return aliases
+
+
+@lru_cache(maxsize=1)
+def demonyms() -> frozenset[str]:
+    """Nationality adjectives and country names ("Dutch", "Nigerian", "Kenya"), countryinfo."""
+    from countryinfo import all_countries
+
+    found = set()
+    for info in all_countries():
+        try:
+            forms = [info.demonym(), info.name()]
+        except (KeyError, TypeError):
+            continue
+        found.update(form.strip().title() for form in forms if form)
+    return frozenset(found)
 
 
 @lru_cache(maxsize=1)

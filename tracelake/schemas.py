@@ -54,6 +54,7 @@ ARTICLES = pa.schema(
         pa.field("fingerprint", pa.string(), nullable=False),  # hash of the normalised body
         pa.field("char_start", pa.int64(), nullable=False),  # span of the article in doc text
         pa.field("char_end", pa.int64(), nullable=False),
+        pa.field("title_start", pa.int64()),  # doc offset of the title line
         pa.field("published_date", pa.date32()),
         # what gave the date: one of DATE_SOURCES
         pa.field("date_source", pa.string()),

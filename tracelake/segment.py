@@ -686,6 +686,7 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
             body=pl.col("stripped").filter(pl.col("is_body")),
             body_offsets=pl.col("content_start").filter(pl.col("is_body")).cast(pl.Int64),
             char_start=pl.col("line_start").min().cast(pl.Int64),
+            title_start=pl.col("content_start").filter(pl.col("is_title")).first().cast(pl.Int64),
             char_end=(pl.col("line_start") + pl.col("line_len")).max().cast(pl.Int64),
             head=pl.col("stripped").filter(pl.col("is_head")).str.join("\n"),
             head_date=head_date,

@@ -25,23 +25,59 @@ article_counts as (
 
 ),
 
+agencies_found_by_name_only as (
+
+    select
+        article_counts.agency_id,
+        article_counts.agency_id as name,
+        '' as aliases,
+        cast(null as varchar) as jurisdiction,
+        cast(null as varchar) as kind,
+        false as is_in_reference
+
+    from article_counts
+    left join agencies
+        on article_counts.agency_id = agencies.agency_id
+    where agencies.agency_id is null
+
+),
+
+all_agencies as (
+
+    select
+        agency_id,
+        name,
+        aliases,
+        jurisdiction,
+        kind,
+        true as is_in_reference
+
+    from agencies
+
+    union all
+
+    select * from agencies_found_by_name_only
+
+),
+
 agencies_with_counts as (
 
     select
-        agencies.agency_id,
-        agencies.name,
+        all_agencies.agency_id,
+        all_agencies.name,
         case
-            when coalesce(agencies.aliases, '') = '' then cast([] as varchar[])
-            else string_split(agencies.aliases, '|')
+            when coalesce(all_agencies.aliases, '') = '' then cast([] as varchar[])
+            else string_split(all_agencies.aliases, '|')
         end as aliases,
-        agencies.jurisdiction,
-        agencies.kind,
+        all_agencies.jurisdiction,
+        all_agencies.kind,
+        all_agencies.is_in_reference,
         coalesce(article_counts.article_count, 0) as article_count,
         coalesce(article_counts.incident_count, 0) as incident_count
 
-    from agencies
+    from all_agencies
     left join article_counts
-        on agencies.agency_id = article_counts.agency_id
+        on all_agencies.agency_id = article_counts.agency_id
 
 )
 
