@@ -26,6 +26,14 @@ EXTRACTOR_FILES = (
     "tracelake/rules/crime_terms.csv",
     "tracelake/rules/enforcement_terms.csv",
     "tracelake/rules/agency_patterns.csv",
+    "tracelake/rules/qualifiers.csv",
+    "tracelake/rules/number_words.csv",
+    "tracelake/rules/quantities.csv",
+    "tracelake/rules/currencies.csv",
+    "tracelake/rules/noun_stops.csv",
+    "tracelake/rules/noun_classes.csv",
+    "tracelake/rules/verb_classes.csv",
+    "tracelake/vocab.py",
 )
 
 

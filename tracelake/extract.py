@@ -8,11 +8,12 @@ after it (the noun phrase it counts) and the verbs around it give its metric.
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 
 import polars as pl
 
-from tracelake import reference
+from tracelake import reference, vocab
 from tracelake.schemas import ENTITIES, STATISTICS
 
 # --- sentences ----------------------------------------------------------------------------
@@ -26,107 +27,41 @@ ABBREVIATION_END = (
 )
 
 # --- figures ------------------------------------------------------------------------------
-QUALIFIER_WORDS = {
-    "approx": ["nearly", "almost", "approximately", "roughly", "about", "around", "some",
-               "close to", "an estimated", "estimated", "près de", "presque", "environ",
-               "quelque", "quelques", "autour de", "approximativement"],
-    "at_least": ["at least", "no fewer than", "no less than", "a minimum of", "au moins",
-                 "pas moins de", "au minimum", "as little as", "as low as", "as few as"],
-    "more_than": ["more than", "over", "upwards of", "in excess of", "above", "exceeding",
-                  "plus de", "plus d'", "plus d’", "over the", "well over"],
-    "at_most": ["up to", "as many as", "as much as", "at most", "no more than",
-                "a maximum of", "jusqu'à", "jusqu’à", "au plus", "au maximum"],
-    "less_than": ["less than", "fewer than", "under", "below", "moins de", "moins d'",
-                  "moins d’"],
-}  # fmt: skip
+QUALIFIER_WORDS = vocab.grouped("qualifiers", "qualifier", "phrase")
 QUALIFIER_OF = {w: q for q, words in QUALIFIER_WORDS.items() for w in words}
 _QUAL = "|".join(sorted((w.replace("'", "['’]") for w in QUALIFIER_OF), key=len, reverse=True))
-NUMBER_WORDS = [
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "deux",
-    "trois",
-    "quatre",
-    "cinq",
-    "six",
-    "sept",
-    "huit",
-    "neuf",
-    "dix",
-    "onze",
-    "douze",
-    "treize",
-    "quatorze",
-    "quinze",
-    "seize",
-    "vingt",
-    "trente",
-    "quarante",
-    "cinquante",
-    "soixante",
-    "cent",
-    "cents",
-    "mille",
-]
+NUMBER_WORDS = vocab.forms("number_words", "word")  # read by text2num
 _WORD = "(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 # Vague quantities, read at their lowest (ACLED's convention) with the qualifier at_least.
-VAGUE = {
-    "tens of millions": 10_000_000, "hundreds of thousands": 100_000,
-    "tens of thousands": 10_000, "dozens": 12, "hundreds": 100,
-    "thousands": 1_000, "millions": 1_000_000, "tens": 10,
-    "des dizaines de millions": 10_000_000, "des centaines de milliers": 100_000,
-    "des dizaines de milliers": 10_000, "des dizaines": 10, "des centaines": 100,
-    "des milliers": 1_000, "des millions": 1_000_000, "dizaines de millions": 10_000_000,
-    "dizaines de milliers": 10_000, "centaines de milliers": 100_000, "dizaines": 10,
-    "centaines": 100, "milliers": 1_000,
-}  # fmt: skip
+VAGUE = {row["phrase"].lower(): int(row["value"]) for row in vocab.rows("quantities")
+         if row["kind"] == "vague"}  # fmt: skip
 # Set quantities named by a word: exact readings, but approximate by nature.
-ROUND = {"a dozen": 12, "a hundred": 100, "a thousand": 1_000, "une dizaine": 10,
-         "une douzaine": 12, "une quinzaine": 15, "une vingtaine": 20, "une trentaine": 30,
-         "une quarantaine": 40, "une cinquantaine": 50, "une soixantaine": 60,
-         "une centaine": 100, "un millier": 1_000}  # fmt: skip
+ROUND = {row["phrase"].lower(): int(row["value"]) for row in vocab.rows("quantities")
+         if row["kind"] == "round"}  # fmt: skip
 _VAGUE = "|".join(sorted([*VAGUE, *ROUND], key=len, reverse=True))
-SCALES = {"million": 1e6, "millions": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9,
-          "billions": 1e9, "bn": 1e9, "b": 1e9, "milliard": 1e9, "milliards": 1e9,
-          "thousand": 1e3, "k": 1e3}  # fmt: skip
-CURRENCIES = {
-    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "d'euros": "EUR", "d’euros": "EUR",
-    "$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD",
-    "de dollars": "USD", "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP",
-    "de livres": "GBP", "livres sterling": "GBP", "chf": "CHF", "swiss francs": "CHF",
-    "¥": "JPY", "yen": "JPY", "yuan": "CNY", "rupees": "INR", "lira": "TRY", "baht": "THB",
-}  # fmt: skip
-_CUR_PRE = r"(?P<cur_pre>US\$|\$|€|£|¥|USD|EUR|GBP|CHF)\s?"
+# Multipliers after a number ("1,7 Millionen", "₹21 lakh", "Mio."), keyed without a final dot.
+SCALES = {row["phrase"].lower().rstrip("."): float(row["value"])
+          for row in vocab.rows("quantities") if row["kind"] == "scale"}  # fmt: skip
+_SCALE = "|".join(sorted(SCALES, key=len, reverse=True))
+CURRENCIES = vocab.mapping("currencies", "form", "currency")
+# A currency written before the sum: its symbol or ISO code ("€", "US$", "USD").
+_CUR_PRE = (
+    r"(?P<cur_pre>"
+    + "|".join(
+        re.escape(row["form"]).replace("\\ ", " ")
+        for row in sorted(vocab.rows("currencies"), key=lambda r: -len(r["form"]))
+        if row["position"] == "before" or row["form"].upper() == row["currency"]
+    )
+    + r")\s?"
+)
 _CUR_POST = (
-    r"(?P<cur_post>euros?|dollars?|pounds?|USD|EUR|GBP|CHF|d['’]euros|de dollars|de livres|"
-    r"livres sterling|swiss francs|yen|yuan|rupees|lira|baht)"
+    r"(?P<cur_post>"
+    + "|".join(
+        re.escape(row["form"]).replace("\\ ", " ").replace("'", "['’]")
+        for row in sorted(vocab.rows("currencies"), key=lambda r: -len(r["form"]))
+        if row["position"] == "after"
+    )
+    + ")"
 )
 _DIGITS = r"\d{1,3}(?:[,\u00a0\u202f\u2009 ]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
 FIGURE = (
@@ -140,7 +75,7 @@ FIGURE = (
     + r"(?:[\s-]+(?:and\s+|et\s+)?"
     + _WORD
     + r")*\b)"
-    r"(?:\s?(?P<scale>million|millions|billion|billions|milliards?|bn|mn|m|k|thousand)\b)?"
+    r"(?:\s?(?P<scale>" + _SCALE + r")\b\.?)?"
     r"(?:\s+(?:de\s+|of\s+)?" + _CUR_POST + r"\b)?"
 )
 # What directly follows a number that is not a count: units of time, ages, percentages,
@@ -177,121 +112,14 @@ CONVERSION_BEFORE = r"(?i)[€$£]\s?[\d.,]+\s*(m|bn|k|million|billion)?\s*\(\s*
 
 # --- meaning ------------------------------------------------------------------------------
 # Words that end the noun phrase a number counts.
-NP_STOP = [
-    "of",
-    "in",
-    "on",
-    "at",
-    "from",
-    "to",
-    "for",
-    "during",
-    "with",
-    "across",
-    "after",
-    "before",
-    "by",
-    "who",
-    "which",
-    "that",
-    "were",
-    "was",
-    "are",
-    "is",
-    "have",
-    "has",
-    "had",
-    "and",
-    "or",
-    "but",
-    "as",
-    "into",
-    "over",
-    "under",
-    "since",
-    "while",
-    "when",
-    "where",
-    "been",
-    "being",
-    "will",
-    "would",
-    "could",
-    "said",
-    "says",
-    "including",
-    "such",
-    "than",
-    "also",
-    "de",
-    "du",
-    "des",
-    "dans",
-    "à",
-    "au",
-    "aux",
-    "qui",
-    "ont",
-    "sont",
-    "été",
-    "et",
-    "ou",
-    "pour",
-    "par",
-    "sur",
-    "avec",
-    "en",
-    "lors",
-    "depuis",
-    "dont",
-]
+NP_STOP = vocab.forms("noun_stops", "word")
 NOUN_CLASS = {
-    "person": r"^(people|persons?|individuals?|suspects?|men|man|women|woman|members?|"
-    r"defendants?|accomplices?|associates?|contractors?|drivers?|couriers?|facilitators?|"
-    r"organi[sz]ers?|ringleaders?|leaders?|foreigners?|families|couples|"
-    r"traffickers?|smugglers?|criminals?|offenders?|perpetrators?|nationals?|citizens?|"
-    r"gangsters?|pimps?|recruiters?|personnes?|hommes?|femmes?|individus|trafiquants?|"
-    r"passeurs?|membres?|ressortissants?|others|adults?|workers?|employees?|labourers?|"
-    r"laborers?|brothers?|sisters?|sons?|daughters?|fathers?|mothers?|husbands?|wives|"
-    r"siblings|relatives|cousins|frères|sœurs|soeurs|pères|mères|parents|youths?|jeunes)$",
-    "victim": r"^(victims?|victimes?|survivors?)$",
-    "minor": r"^(minors?|children|child|boys?|girls?|juveniles?|teenagers?|teens?|mineurs?|"
-    r"enfants?|adolescents?|kids)$",
-    "migrant": r"^(migrants?|refugees?|asylum[- ]seekers?|seekers|exiles|réfugiés?|exilés?|"
-    r"demandeurs)$",
-    "arrested": r"^(arrests|arrestations|interpellations|detentions)$",
-    "charged": r"^(charges|indictments)$",
-    "convicted": r"^(convictions|condamnations)$",
-    "killed": r"^(deaths|bodies|fatalities|dead|morts|décès)$",
-    "investigations": r"^(investigations?|probes?|cases|inquiries|enquêtes?|procédures|"
-    r"prosecutions)$",
-    "raids": r"^(raids?|properties|premises|homes|houses|addresses|searches|perquisitions|"
-    r"brothels|buildings|apartments|flats|locations|sites|farms|factories|warehouses|"
-    r"businesses)$",
-    "checks": r"^(checks|inspections|controls|contrôles|screenings|checkpoints)$",
-    "accounts": r"^(accounts|adverts|advertisements|ads|posts|profiles|websites|listings|"
-    r"annonces|comptes|sites?web|webpages|pages)$",
-    "thing": r"^(weapons|firearms|guns|vehicles|cars|boats|phones|passports|documents|kilos|"
-    r"kilograms|kg|tonnes|tons|items|packages|cartridges|devices|computers)$",
-    "count": r"^(officers|officials|agents|police|participants|countries|nations|agencies|"
-    r"organisations|organizations|teams|investigators|staff|experts|delegates|partners|"
-    r"pays|policiers|gendarmes|enquêteurs|soldiers|troops|personnel|states|authorities|"
-    r"prosecutors|judges|ngos)$",
+    name: "^(" + "|".join(nouns) + ")$"
+    for name, nouns in vocab.grouped("noun_classes", "class", "noun").items()
 }
 VERB_CLASS = {
-    "arrested": r"(?i)\b(arrest\w*|detain\w*|apprehend\w*|custody|nabbed|caught|arrêt\w*|"
-    r"interpell\w*|garde à vue)",
-    "charged": r"(?i)\b(charg(ed|ing)|indict\w*|accuse[sd]?|accusing|prosecut\w*|inculp\w*|"
-    r"mise?s? en examen|poursuivi\w*|face charges)",
-    "convicted": r"(?i)\b(convict\w*|sentenc\w*|jailed|imprisoned|found guilty|condamn\w*)",
-    "rescued": r"(?i)\b(rescu\w*|safeguard\w*|freed|liberat\w*|saved|secour\w*|libér\w*|"
-    r"sauvé\w*|removed from)",
-    "killed": r"(?i)\b(kill\w*|died|dead|drown\w*|bodies of|remains of|murder\w*|perish\w*|"
-    r"tués?|morts?|décéd\w*|lost their lives)",
-    "injured": r"(?i)\b(injur\w*|wound\w*|hurt|bless[ée]\w*)",
-    "victims": r"(?i)\b(exploit\w*|fell victim|trafficked|abused|lured|forced|enslaved|"
-    r"deceived|victim|trafficking\s+$)",
-    "seized": r"(?i)\b(seiz\w*|confiscat\w*|saisi\w*|recovered)",
+    name: r"(?i)\b(" + "|".join(verbs) + ")"
+    for name, verbs in vocab.grouped("verb_classes", "metric", "verb").items()
 }
 # After the noun, a victim is said in the passive ("were exploited"), not as a doer.
 VERB_CLASS_AFTER = VERB_CLASS | {
