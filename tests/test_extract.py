@@ -482,3 +482,88 @@ def test_agency_named_in_the_source_line() -> None:
     )
     rows = extract.entities(frame, "test").filter(pl.col("entity_type") == "agency")
     assert rows.get_column("entity_id").to_list() == ["Europol"]
+
+
+# Sentences written for the project in five languages: (language, sentence, figures). Each
+# rule has rows from at least two languages or phrasings, and rows that must give nothing.
+LANGUAGE_CASES = [
+    # Spanish
+    ("es", "La policía detuvo a 10 personas en Tijuana.", {("arrested", 10, "exact", None)}),
+    ("es", "Hay doce detenidos tras el operativo.", {("arrested", 12, "exact", None)}),
+    ("es", "Los agentes lograron rescatar a 13 indocumentados.", {("rescued", 13, "exact", None)}),
+    ("es", "Fueron vinculados a proceso tres hombres.", {("charged", 3, "exact", None)}),
+    ("es", "La red cobraba 4.500 dólares por persona.", {("price", 4500, "exact", "USD")}),
+    ("es", "Se incautaron más de 200 kilos de cocaína.", {("seized", 200, "more_than", None)}),
+    ("es", "El juicio durará 30 días.", set()),
+    # German
+    ("de", "Die Polizei hat zwei Tatverdächtige festgenommen.", {("arrested", 2, "exact", None)}),
+    ("de", "Er überwies ca. 65 Millionen Euro auf ein Konto.", {("amount", 65e6, "approx", "EUR")}),
+    ("de", "Die Beamten befreiten 14 Frauen aus der Wohnung.", {("rescued", 14, "exact", None)}),
+    ("de", "Bei Durchsuchungen wurden 3 Waffen beschlagnahmt.", {("seized", 3, "exact", None)}),
+    ("de", "Ein 46-jähriger Fahrer wurde kontrolliert.", set()),
+    # Italian
+    ("it", "I carabinieri hanno arrestato tre uomini.", {("arrested", 3, "exact", None)}),
+    ("it", "Oltre 5mila euro di bottino.", {("amount", 5000, "more_than", "EUR")}),
+    (
+        "it",
+        "Sono stati salvati 40 migranti al largo di Lampedusa.",
+        {("rescued", 40, "exact", None)},
+    ),
+    ("it", "Denunciati quattro giovani per furto.", {("charged", 4, "exact", None)}),
+    ("it", "Il ragazzo ha 16 anni.", set()),
+    # multipliers and currencies beyond the common ones
+    ("en", "Customs seized ganja worth ₹12.91 crore.", {("amount", 129_100_000, "exact", "INR")}),
+    ("en", "Police recovered ₹21 lakh in drug money.", {("amount", 2_100_000, "exact", "INR")}),
+    ("en", "The gang moved C$2 million through shell firms.", {("amount", 2e6, "exact", "CAD")}),
+    # verbs and nouns added with the languages
+    ("en", "Six held as police bust smuggling module.", {("arrested", 6, "exact", None)}),
+    (
+        "en",
+        "The vessel sank, resulting in the death of 353 people.",
+        {("killed", 353, "exact", None)},
+    ),
+    ("en", "Officers froze 19 properties linked to the network.", {("seized", 19, "exact", None)}),
+    ("en", "She also bought two properties in Dubai.", set()),
+    ("en", "Police raided 7 homes at dawn.", {("raids", 7, "exact", None)}),
+    ("en", "Authorities took down 43 malicious domains.", {("seized", 43, "exact", None)}),
+    ("en", "This period has seen 154 illegal arrivals.", {("migrants", 154, "exact", None)}),
+    (
+        "en",
+        "In all, 183 nationals were refused entry at the ports.",
+        {("migrants", 183, "exact", None)},
+    ),
+    (
+        "fr",
+        "Au total, 325 personnes auraient transité par ce réseau.",
+        {("migrants", 325, "exact", None)},
+    ),
+    ("en", "Men paid up to $600 an hour.", {("price", 600, "at_most", "USD")}),
+    ("en", "He offered a fee of $200 to the pimp.", {("price", 200, "exact", "USD")}),
+    ("fr", "Le passage était facturé au moins 300 euros.", {("price", 300, "at_least", "EUR")}),
+    ("fr", "Plus de 1 500 euros la traversée.", {("price", 1500, "more_than", "EUR")}),
+    (
+        "fr",
+        "Ils devaient payer entre 1 500 et 2    000 euros.",
+        {("amount", 1500, "at_least", "EUR")},
+    ),
+    ("en", "A man is facing 13 drug charges.", set()),
+    (
+        "en",
+        "The three individuals behind these websites were charged.",
+        {("charged", 3, "exact", None)},
+    ),
+    (
+        "en",
+        "They invested 60,000 yuan ($8,429, £6,295) in the scheme.",
+        {("amount", 60_000, "exact", "CNY")},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "expected"), LANGUAGE_CASES, ids=[c[1][:40] for c in LANGUAGE_CASES]
+)
+def test_sentence_figures_in_five_languages(
+    language: str, sentence: str, expected: set[tuple]
+) -> None:
+    assert figures(sentence, language) == expected

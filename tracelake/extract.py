@@ -23,7 +23,8 @@ SENTENCE_PIECE = r"(?:[^.!?…]|[.!?…]+[^\s.!?…”\"’)\]])*[.!?…]+[”\"
 # A piece ending in one of these was cut at an abbreviation, not at a sentence end.
 ABBREVIATION_END = (
     r"(?i)(\b(mr|mrs|ms|dr|prof|gen|capt|col|lt|sgt|st|jr|sr|no|nos|vs|inc|ltd|co|corp|gov|"
-    r"sen|rep|dept|approx|est|fig|op|art|p|pp|m|mme|mlle)\.|\b\p{Lu}\.)\s*$"
+    r"sen|rep|dept|approx|est|fig|op|art|p|pp|m|mme|mlle|ca|nr|bzw|sra|srta|núm|dott|sig|avv)"
+    r"\.|\b\p{Lu}\.)\s*$"
 )
 
 # --- figures ------------------------------------------------------------------------------
@@ -43,7 +44,9 @@ _VAGUE = "|".join(sorted([*VAGUE, *ROUND], key=len, reverse=True))
 SCALES = {row["phrase"].lower().rstrip("."): float(row["value"])
           for row in vocab.rows("quantities") if row["kind"] == "scale"}  # fmt: skip
 _SCALE = "|".join(sorted(SCALES, key=len, reverse=True))
-CURRENCIES = vocab.mapping("currencies", "form", "currency")
+CURRENCIES = {
+    form.lower(): code for form, code in vocab.mapping("currencies", "form", "currency").items()
+}
 # A currency written before the sum: its symbol or ISO code ("€", "US$", "USD").
 _CUR_PRE = (
     r"(?P<cur_pre>"
@@ -63,7 +66,13 @@ _CUR_POST = (
     )
     + ")"
 )
-_DIGITS = r"\d{1,3}(?:[,\u00a0\u202f\u2009 ]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
+# Thousands by commas or spaces; a text wrapped by a text browser may stretch the space.
+_DIGITS = (
+    r"\d{1,3}(?:(?:[,\u00a0\u202f\u2009]| {1,4})\d{3})+(?:\.\d+)?|\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?|"
+    r"\d+(?:[.,]\d+)?"
+)
+# Languages that group thousands with dots and write decimals with a comma.
+DOT_THOUSANDS_LANGUAGES = ["es", "de", "it", "pt", "nl", "ro", "tr", "el"]
 FIGURE = (
     r"(?i)(?:\b(?P<qual>" + _QUAL + r")\s+)?(?:" + _CUR_PRE + r")?"
     r"(?P<num>\b(?:"
@@ -108,7 +117,11 @@ AGE_RANGE = (
 RANGE_JOIN = r"(?i)^\s*(and|to|et|à)\s*$"
 RANGE_OPEN = r"(?i)\b(between|from|entre|de)\s+$"
 # A converted sum in brackets after another sum: "€6,000 ($6,632)".
-CONVERSION_BEFORE = r"(?i)[€$£]\s?[\d.,]+\s*(m|bn|k|million|billion)?\s*\(\s*$"
+# "60,000 yuan ($8,429, £6,295)": the sums in the bracket too.
+CONVERSION_BEFORE = (
+    r"(?i)([€$£]\s?[\d.,]+\s*(m|bn|k|million|billion)?|[\d.,]+\s*(m|bn|k|million|billion)?\s*"
+    r"(yuan|euros?|dollars?|pounds?|rupees|yen))\s*\(\s*([€$£]?\s?[\d.,]+\s*\p{L}*\s*,\s*)*$"
+)
 
 # --- meaning ------------------------------------------------------------------------------
 # Words that end the noun phrase a number counts.
@@ -140,7 +153,11 @@ PER_UNIT = (
     r"(?i)^\W{0,3}(\([^)]*\)\s*)?(each|apiece|a head|per (person|head|passenger|migrant|"
     r"victim|crossing|trip|journey|child|woman|girl|kilo|kg|unit|seat|place|visa)|"
     r"a person|a piece|par personne|par tête|chacun|chacune|par passager|par migrant|"
-    r"(for|pour) (a|one|une) (place|seat|spot|berth|passage)|(pour|for) (la|the) (place|seat))\b"
+    r"(for|pour) (a|one|une) (place|seat|spot|berth|passage)|(pour|for) (la|the) (place|seat)|"
+    # per crossing and per hour: "1 500 euros la traversée", "$600 an hour"
+    r"(pour (effectuer )?|for )?(la|the|a|per|par) (traversée|crossing|passage)|"
+    r"an hour|per hour|a night|per night|de l['’]heure|par heure|la nuit|"
+    r"por persona|por cabeza|pro (Person|Kopf)|a persona|a testa|per persona|ciascuno|cada uno)\b"
 )
 # The unit said before the sum: "Each migrant paid €3,000"; or a deal with a smuggler or a
 # trafficker: "she paid smugglers $8,000", "women were sold for £500", "vendues pour 500 euros".
@@ -150,6 +167,8 @@ PER_UNIT_BEFORE = (
     r"(\w+\s+){0,3}|"
     r"\b(charg\w*|paid|pay|paying|demand\w*|ask\w*|fac\w*|réclam\w*|demand\w*)\s+"
     r"(each|every|per|chaque)\s+(\w+\s+){0,2}(between\s+|from\s+|entre\s+|de\s+)?|"
+    r"\b(in exchange for|a fee of|fee of|for the price of|au prix de|en échange de|"
+    r"factur\w*|cobr(aba|aban|ó|aron)|verlangt\w*|chiedev\w*)\s+(\w+\s+){0,2}|"
     r"\b(paid|pay|pays|paying|payé|payer)\s+(a |the |their |les |des |un |leurs? )?"
     r"(smugglers?|traffickers?|passeurs?|trafiquants?)\s+|"
     r"\b(she|he|they|women|girls?|boys?|children|child|babies|baby|victims?|migrants?|people|"
@@ -177,7 +196,8 @@ PRICE_CONTEXT = (
     r"selling|bought|tarif|payé|payaient|prix|vendu\w*)\b"
 )
 # Metric of a figure from the class of the noun it counts and the verb around it.
-PERSON_VERBS = ("arrested", "charged", "convicted", "rescued", "killed", "injured", "victims")
+PERSON_VERBS = ("arrested", "charged", "convicted", "rescued", "killed", "injured", "victims",
+                "migrants")  # fmt: skip
 FIXED_CLASSES = ("minor", "arrested", "charged", "convicted", "killed", "investigations",
                  "raids", "checks", "accounts")  # fmt: skip
 
@@ -328,11 +348,20 @@ def word_values(figures: pl.DataFrame) -> pl.DataFrame:
     return phrases.with_columns(word_value=pl.Series(values, dtype=pl.Float64))
 
 
-def digit_value(num: pl.Expr) -> pl.Expr:
-    """The value of a digit string: "1,150", "1 500", "1.5", French "1,5"."""
-    thousands = num.str.contains(r"^\d{1,3}([,\u00a0\u202f\u2009 ]\d{3})+(\.\d+)?$")
+def digit_value(num: pl.Expr, language: pl.Expr | None = None) -> pl.Expr:
+    """The value of a digit string: "1,150", "1 500", "1.5", French "1,5"; in the languages
+    that group thousands with dots, "4.500" and "1.500.000" (and "1,7" is a decimal)."""
+    dotted = (
+        pl.lit(False)
+        if language is None
+        else language.is_in(DOT_THOUSANDS_LANGUAGES).fill_null(False)
+        & num.str.contains(r"^\d{1,3}(\.\d{3})+(,\d+)?$|^\d+,\d+$")
+    )
+    thousands = num.str.contains(r"^\d{1,3}([,\u00a0\u202f\u2009]\d{3}| {1,4}\d{3})+(\.\d+)?$")
     return (
-        pl.when(thousands)
+        pl.when(dotted)
+        .then(num.str.replace_all(r"\.", "").str.replace(",", "."))
+        .when(thousands)
         .then(num.str.replace_all(r"[,\u00a0\u202f\u2009 ]", ""))
         .otherwise(num.str.replace(",", "."))
         .cast(pl.Float64, strict=False)
@@ -366,7 +395,10 @@ def parse_figures(sents: pl.DataFrame) -> pl.DataFrame:
         .replace_strict(CURRENCIES, default=None, return_dtype=pl.String),
     )
     return figures.with_columns(
-        value=pl.coalesce(vague, round_, digit_value(pl.col("num")), "word_value") * scale,
+        value=pl.coalesce(
+            vague, round_, digit_value(pl.col("num"), pl.col("language")), "word_value"
+        )
+        * scale,
         qualifier=pl.when(vague.is_not_null())
         .then(pl.lit("at_least"))
         .when(round_.is_not_null() & pl.col("qual").is_null())
@@ -521,11 +553,12 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     verb = pl.coalesce("left_verb", "right_verb")
     is_money = pl.col("currency").is_not_null()
     head = pl.col("head")
+    per_unit = pl.col("after").str.contains(PER_UNIT)
     metric = (
         pl.when(
             is_money
             & (
-                pl.col("after").str.contains(PER_UNIT)
+                per_unit
                 | pl.col("after").str.contains(DEAL_AFTER)
                 | pl.col("before").str.contains(PER_UNIT_BEFORE)
             )
@@ -535,8 +568,12 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("amount"))
         .when(head == "minor")
         .then(pl.lit("minors"))
-        .when((head == "raids") & pl.col("before").str.contains(CHECK_BEFORE))
+        .when(head.is_in(["raids", "premises"]) & pl.col("before").str.contains(CHECK_BEFORE))
         .then(pl.lit("checks"))
+        # places: searched ("raided 12 homes"), seized or frozen ("froze 19 properties"), or
+        # just owned ("bought two properties"), which is no figure
+        .when(head == "premises")
+        .then(pl.when(verb.is_in(["raids", "seized"])).then(verb))
         .when(head.is_in(FIXED_CLASSES))
         .then(head)
         .when(head == "migrant")
@@ -556,7 +593,11 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         .when(head == "person")
         .then(pl.when(verb.is_in(PERSON_VERBS)).then(verb).otherwise(pl.lit("count")))
         .when(head == "thing")
-        .then(pl.when(verb == "seized").then(pl.lit("seized")))
+        .then(
+            pl.when((pl.col("left_verb") == "seized") | (pl.col("right_verb") == "seized")).then(
+                pl.lit("seized")
+            )
+        )
         .when(head == "count")
         .then(
             pl.when(pl.col("right").str.contains(PASSIVE_EVENT))
@@ -572,7 +613,8 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         .then(pl.when(verb.is_in(PERSON_VERBS)).then(verb))
     )
     excluded = (
-        pl.col("after").str.contains(NOT_A_COUNT_AFTER)
+        # "$600 an hour" is a price, not a number of years ("un an")
+        (pl.col("after").str.contains(NOT_A_COUNT_AFTER) & ~(is_money & per_unit))
         | pl.col("before").str.contains(NOT_A_COUNT_BEFORE)
         | pl.col("before").str.contains(AGE_BEFORE)
         | (is_money & pl.col("before").str.contains(CONVERSION_BEFORE))
