@@ -567,3 +567,26 @@ def test_sentence_figures_in_five_languages(
     language: str, sentence: str, expected: set[tuple]
 ) -> None:
     assert figures(sentence, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "evidence"),
+    [
+        # the text repeats the headline's figure: the text's sentence is the evidence
+        ("Police arrest 12 in port raid", "Officers arrested 12 people at the port.",
+         ["Officers arrested 12 people at the port."]),
+        # a figure only the headline gives is read from it
+        ("Six held as police bust arms module", "The module supplied weapons to gangs.",
+         ["Six held as police bust arms module"]),
+    ],
+)  # fmt: skip
+def test_figures_of_the_title_are_read_once(title: str, body: str, evidence: list[str]) -> None:
+    start = len(title) + 2
+    articles = article(body).with_columns(
+        title=pl.lit(title),
+        title_start=pl.lit(0, dtype=pl.Int64),
+        body_offsets=pl.lit([start], dtype=pl.List(pl.Int64)),
+    )
+    rows = extract.statistics(articles, "test")
+    assert rows.get_column("evidence").to_list() == evidence
+    assert rows.get_column("metric").to_list() == ["arrested"]

@@ -636,6 +636,18 @@ def statistics(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     """Statistics of a batch of articles, in the STATISTICS schema."""
     sents = sentences(articles, with_title=True)
     figures = metrics(merge_ranges(parse_figures(sents))).filter(pl.col("metric").is_not_null())
+    # A headline figure the text repeats keeps the text's sentence as its evidence.
+    in_title = pl.col("sentence_start") == pl.col("title_start")
+    figures = (
+        figures.join(articles.select("article_id", "title_start"), on="article_id", how="left")
+        .filter(
+            ~(
+                in_title.fill_null(False)
+                & (~in_title).fill_null(True).any().over("article_id", "metric", "value")
+            )
+        )
+        .drop("title_start")
+    )
     return figures.select(
         statistic_id=pl.concat_str(
             "article_id", pl.lit(":"), "sentence_start", pl.lit(":"), "pos"
