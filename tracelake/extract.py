@@ -204,11 +204,15 @@ FIXED_CLASSES = ("minor", "arrested", "charged", "convicted", "killed", "investi
 # Entity salience: see salient_countries.
 ENUMERATION_MIN = 8
 LEAD_SENTENCES = 2
-# Words that tell of the crime or of the police action against it, English and French.
+# Words that tell of the crime or of the police action against it, in the five languages.
 INCIDENT = (
     r"(?i)\b(arrest\w*|detain\w*|apprehend\w*|rescu\w*|traffick\w*|smuggl\w*|exploit\w*|"
     r"lured|raid\w*|seiz\w*|dismantl\w*|charged|convicted|intercept\w*|busted|"
-    r"victims?|victimes?|arrêt\w*|interpell\w*|démantel\w*|exploit\w*|passeurs?)"
+    r"victims?|victimes?|arrêt\w*|interpell\w*|démantel\w*|exploit\w*|passeurs?|"
+    r"fait passer|faire passer|"
+    r"detenid\w*|detuv\w*|captur\w*|rescat\w*|trata\b|tráfico|traficantes?|polleros?|"
+    r"víctimas?|desarticul\w*|festgenommen|festnahme\w*|schleus\w*|menschenhandel\w*|"
+    r"opfer|arrestat\w*|fermat\w*|scafist\w*|tratta|vittime)"
 )
 # A country named as part of an institution's name or seat, not as a place of the crime.
 INSTITUTION_AFTER = (

