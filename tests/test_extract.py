@@ -590,3 +590,20 @@ def test_figures_of_the_title_are_read_once(title: str, body: str, evidence: lis
     rows = extract.statistics(articles, "test")
     assert rows.get_column("evidence").to_list() == evidence
     assert rows.get_column("metric").to_list() == ["arrested"]
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "country"),
+    [
+        ("es", "La policía detuvo en Pakistán a tres hombres de la red.", "PK"),
+        ("de", "In Österreich wurden zwei Schleuser festgenommen.", "AT"),
+        ("it", "Due scafisti sono stati arrestati in Germania.", "DE"),
+        ("en", "Deputies in Ohio arrested two men on trafficking charges.", "US"),
+    ],
+)
+def test_countries_named_in_other_languages_and_states(
+    language: str, body: str, country: str
+) -> None:
+    found = extract.entities(article(body, language=language), "test")
+    countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
+    assert countries.to_list() == [country]
