@@ -607,3 +607,21 @@ def test_countries_named_in_other_languages_and_states(
     found = extract.entities(article(body, language=language), "test")
     countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
     assert countries.to_list() == [country]
+
+
+@pytest.mark.parametrize(
+    ("body", "operations"),
+    [
+        ("INTERPOL ran Operation Red Card 2.0 in 16 countries. Red Card led to arrests.",
+         ["Red Card 2.0"]),
+        ("La Guardia Civil desarrolló la Operación Araña en Murcia.", ["Araña"]),
+        ("I carabinieri hanno concluso l'Operazione Alba Bianca a Bari.", ["Alba Bianca"]),
+        ("Die Polizei beendete die Aktion Schutzschild in Bayern.", ["Schutzschild"]),
+        ("Operation Red Card 2.0 followed Operation Red Card.", ["Red Card 2.0"]),
+        ("The operation was a success, officers said.", []),
+    ],
+)  # fmt: skip
+def test_operations_in_five_languages(body: str, operations: list[str]) -> None:
+    found = extract.entities(article(body), "test")
+    names = found.filter(pl.col("entity_type") == "operation").get_column("entity_id")
+    assert sorted(set(names.to_list())) == operations

@@ -226,9 +226,14 @@ INSTITUTION_BEFORE = (
 )
 # A wire dateline opening the first sentence: "LYON, France –", "WASHINGTON, D.C., —".
 DATELINE = r"^\p{Lu}[\p{Lu}\s.'’-]+,[^–—-]{0,40}[–—-]"
+# "Operation Storm Makers II", "opération Trident", "Operación Araña", "Operazione Alba
+# Bianca", "Aktion Schutzschild", "Operatie Koffer", "Operation Red Card 2.0": the name is
+# capitalised words, Roman numerals and numbers after the word, quoted or not.
 OPERATION = (
-    r"\b(?:Operation|Opération|operation|opération)\s+[“\"‘']?((?:\p{Lu}[\p{L}’'-]*|[IVX]+|\d+)"
-    r"(?:\s+(?:\p{Lu}[\p{L}’'-]*|[IVX]+|\d+))*)"
+    r"\b(?:Operation|Opération|operation|opération|Operación|operación|Operazione|operazione|"
+    r"Operação|operação|Operatie|operatie|Aktion|Operacja|operacja)\s+[“\"‘'«]?\s?"
+    r"((?:\p{Lu}[\p{L}’'-]*\p{L}|\p{Lu}|[IVX]+|\d+(?:\.\d+)?)"
+    r"(?:\s+(?:\p{Lu}[\p{L}’'-]*\p{L}|[IVX]+|\d+(?:\.\d+)?))*)"
 )
 
 
@@ -769,6 +774,21 @@ def agencies_by_pattern(text: pl.DataFrame, known: pl.DataFrame, lookup: dict) -
     return hits.join(inside, on=["article_id", "sentence_start", "pos"], how="anti")
 
 
+def longest_operation_names(hits: pl.DataFrame) -> pl.DataFrame:
+    """An operation named in full once ("Red Card 2.0") and shortly elsewhere ("Red Card") is
+    one operation: a name that begins another name of the same article goes."""
+    names = hits.select("article_id", longer="entity_id").unique()
+    shorter = (
+        hits.select("article_id", "entity_id")
+        .unique()
+        .join(names, on="article_id")
+        .filter(pl.col("longer").str.starts_with(pl.col("entity_id") + " "))
+        .select("article_id", "entity_id")
+        .unique()
+    )
+    return hits.join(shorter, on=["article_id", "entity_id"], how="anti")
+
+
 def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     """Agencies, countries, operations and crime types named by each article."""
     text = entity_text(articles)
@@ -781,10 +801,12 @@ def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
         salient_countries(
             _mentions(text, "country", reference.alternation(list(countries)), countries)
         ),
-        matches(text, OPERATION).with_columns(
-            entity_type=pl.lit("operation"),
-            mention=pl.col("match").str.strip_chars(),
-            entity_id=pl.col("match").str.extract(OPERATION, 1),
+        longest_operation_names(
+            matches(text, OPERATION).with_columns(
+                entity_type=pl.lit("operation"),
+                mention=pl.col("match").str.strip_chars(),
+                entity_id=pl.col("match").str.extract(OPERATION, 1),
+            )
         ),
     ]
     rows = pl.concat(
