@@ -31,20 +31,20 @@ BARS = {
         "relevance_accuracy": 0.96,
         "language_accuracy": 1.0,
         "published_date_accuracy": 0.95,
-        "statistics_f1": 0.57,
+        "statistics_f1": 0.86,
     },
     "events": {
         "article_f1": 1.0,
         "relevance_accuracy": 0.93,
         "language_accuracy": 1.0,
         "published_date_accuracy": 0.92,
-        "statistics_f1": 0.78,
+        "statistics_f1": 0.88,
     },
 }
 ENTITY_F1_BARS = {
     "seeds": {"agency": 1.0, "country": 0.91, "crime_type": 0.88, "operation": 1.0},
-    "web": {"agency": 0.30, "country": 0.63, "crime_type": 0.78, "operation": 0.66},
-    "events": {"agency": 0.60, "country": 0.62, "crime_type": 0.81, "operation": 0.5},
+    "web": {"agency": 0.81, "country": 0.69, "crime_type": 0.86, "operation": 0.8},
+    "events": {"agency": 0.77, "country": 0.62, "crime_type": 0.81, "operation": 0.57},
 }
 INCIDENT_F1_BARS = {"web": 0.92, "events": 0.63}
 
