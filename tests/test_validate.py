@@ -392,3 +392,15 @@ def test_the_validation_page_shows_every_expectation_and_each_failure(tmp_path: 
                                                                    "staged_articles")]  # fmt: skip
     assert rows == sum(len(s.expectations) for suite in suites for s in suite.values())
     assert page.count("<tr class=fail>") == 1
+
+
+def test_the_rules_select_only_metrics_of_the_registry() -> None:
+    """Every metric a verb or a noun class selects is a row of dbt/seeds/metrics.csv."""
+    from tracelake import vocab
+
+    verb_metrics = set(vocab.forms("verb_classes", "metric"))
+    assert verb_metrics <= set(schemas.METRICS)
+    fixed_noun_classes = {"arrested", "charged", "convicted", "killed", "investigations",
+                          "raids", "checks", "accounts"}  # fmt: skip
+    assert fixed_noun_classes <= set(vocab.forms("noun_classes", "class"))
+    assert fixed_noun_classes <= set(schemas.METRICS)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pyarrow as pa
+
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "dbt" / "seeds"
 
 # A candidate article of a document, as its reader found it (tracelake/read.py).
 ITEM = pa.struct(
@@ -102,11 +107,15 @@ ENTITIES = pa.schema(
     ]
 )
 
-METRICS = (
-    "arrested", "charged", "convicted", "rescued", "victims", "minors", "migrants",
-    "killed", "injured", "investigations", "raids", "checks", "accounts", "seized",
-    "price", "amount", "count",
-)  # fmt: skip
+
+def _registry(name: str, column: str) -> tuple[str, ...]:
+    """One column of a registry seed (dbt/seeds/<name>.csv), in file order."""
+    with open(SEEDS_DIR / f"{name}.csv", newline="", encoding="utf-8") as handle:
+        return tuple(row[column] for row in csv.DictReader(handle))
+
+
+# The registry of metrics: dbt/seeds/metrics.csv (name, description, unit kind, is_money).
+METRICS = _registry("metrics", "metric")
 QUALIFIERS = ("exact", "approx", "at_least", "more_than", "at_most", "less_than")
 ENTITY_TYPES = ("agency", "country", "operation", "crime_type")
 CRIME_TYPES = (
