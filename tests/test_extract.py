@@ -599,6 +599,11 @@ def test_figures_of_the_title_are_read_once(title: str, body: str, evidence: lis
         ("de", "In Österreich wurden zwei Schleuser festgenommen.", "AT"),
         ("it", "Due scafisti sono stati arrestati in Germania.", "DE"),
         ("en", "Deputies in Ohio arrested two men on trafficking charges.", "US"),
+        # nationalities in the five languages
+        ("fr", "Les passeurs pakistanais ont été interpellés à la frontière.", "PK"),
+        ("es", "Detuvieron a tres traficantes guatemaltecos en Chiapas.", "GT"),
+        ("it", "Arrestati due scafisti tunisini al porto.", "TN"),
+        ("de", "Zwei rumänische Tatverdächtige wurden festgenommen.", "RO"),
     ],
 )
 def test_countries_named_in_other_languages_and_states(
