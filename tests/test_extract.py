@@ -630,3 +630,24 @@ def test_operations_in_five_languages(body: str, operations: list[str]) -> None:
     found = extract.entities(article(body), "test")
     names = found.filter(pl.col("entity_type") == "operation").get_column("entity_id")
     assert sorted(set(names.to_list())) == operations
+
+
+@pytest.mark.parametrize(
+    ("body", "countries"),
+    [
+        # no country named: the country of the agencies acting
+        ("Punjab Police and BSF seized 24 kg of heroin near the border.", ["IN"]),
+        ("Kentucky State Police arrested a Pike County man on trafficking charges.", ["US"]),
+        ("Carabinieri arrested two men for fraud.", ["IT"]),
+        # a country named: that one only
+        ("Punjab Police said the drugs came from Pakistan, where 3 were arrested.", ["PK"]),
+        # international bodies have no country
+        ("Europol supported the arrest of 12 people.", []),
+    ],
+)
+def test_an_article_without_a_country_takes_its_agencies_country(
+    body: str, countries: list[str]
+) -> None:
+    found = extract.entities(article(body), "test")
+    named = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
+    assert sorted(set(named.to_list())) == countries

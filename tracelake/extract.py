@@ -741,6 +741,14 @@ def agencies_by_pattern(text: pl.DataFrame, known: pl.DataFrame, lookup: dict) -
     München II", "Fiscalía Anticorrupción"), not in the reference table: the name is the id.
     A name the table knows takes the table's id; one inside a table match adds nothing."""
     pattern = "(" + "|".join(reference.agency_patterns()) + ")"
+    jurisdiction = pl.lit(None, dtype=pl.String)
+    for shape, country in reference.agency_patterns().items():
+        if country:
+            jurisdiction = (
+                pl.when(pl.col("mention").str.contains("^(?:" + shape + ")$"))
+                .then(pl.lit(country))
+                .otherwise(jurisdiction)
+            )
     hits = matches(text, pattern).with_columns(
         entity_type=pl.lit("agency"),
         mention=pl.col("match").str.replace(AGENCY_LEADING_WORDS, "").str.strip_chars(),
@@ -771,7 +779,26 @@ def agencies_by_pattern(text: pl.DataFrame, known: pl.DataFrame, lookup: dict) -
         .select("article_id", "sentence_start", "pos")
         .unique()
     )
-    return hits.join(inside, on=["article_id", "sentence_start", "pos"], how="anti")
+    return hits.join(inside, on=["article_id", "sentence_start", "pos"], how="anti").with_columns(
+        jurisdiction=jurisdiction
+    )
+
+
+def countries_of_agencies(agencies: pl.DataFrame, countries: pl.DataFrame) -> pl.DataFrame:
+    """An article that names no country is about the country of the national or local
+    agencies acting in it ("Punjab Police, BSF bust module" is India's)."""
+    known = reference.agency_jurisdictions()
+    return (
+        agencies.with_columns(
+            entity_id=pl.coalesce(
+                pl.col("entity_id").replace_strict(known, default=None, return_dtype=pl.String),
+                "jurisdiction",
+            ),
+            entity_type=pl.lit("country"),
+        )
+        .drop_nulls("entity_id")
+        .join(countries.select("article_id").unique(), on="article_id", how="anti")
+    )
 
 
 def longest_operation_names(hits: pl.DataFrame) -> pl.DataFrame:
@@ -795,12 +822,20 @@ def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     agencies = reference.agency_aliases()
     countries = reference.country_aliases()
     known_agencies = _mentions(text, "agency", reference.alternation(list(agencies)), agencies)
+    all_agencies = pl.concat(
+        [
+            known_agencies.with_columns(jurisdiction=pl.lit(None, dtype=pl.String)),
+            agencies_by_pattern(text, known_agencies, agencies),
+        ],
+        how="vertical_relaxed",
+    )
+    named_countries = salient_countries(
+        _mentions(text, "country", reference.alternation(list(countries)), countries)
+    )
     found = [
-        known_agencies,
-        agencies_by_pattern(text, known_agencies, agencies),
-        salient_countries(
-            _mentions(text, "country", reference.alternation(list(countries)), countries)
-        ),
+        all_agencies,
+        named_countries,
+        countries_of_agencies(all_agencies, named_countries),
         longest_operation_names(
             matches(text, OPERATION).with_columns(
                 entity_type=pl.lit("operation"),

@@ -37,10 +37,22 @@ def agency_aliases(path: Path = AGENCIES_CSV) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def agency_patterns() -> list[str]:
-    """Regexes of agency names by their shape, in the five languages (agency_patterns.csv)."""
+def agency_patterns() -> dict[str, str]:
+    """Regexes of agency names by their shape, in the five languages (agency_patterns.csv),
+    with the country whose agencies have that shape (empty when several do)."""
     with open(AGENCY_PATTERNS_CSV, newline="", encoding="utf-8") as handle:
-        return [row["pattern"] for row in csv.DictReader(handle)]
+        return {row["pattern"]: row["jurisdiction"] for row in csv.DictReader(handle)}
+
+
+@lru_cache(maxsize=4)
+def agency_jurisdictions(path: Path = AGENCIES_CSV) -> dict[str, str]:
+    """agency_id -> ISO 3166-1 alpha-2 country of a national agency (not EU or INT bodies)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {
+            row["agency_id"]: row["jurisdiction"]
+            for row in csv.DictReader(handle)
+            if len(row["jurisdiction"]) == 2 and row["jurisdiction"] not in {"EU"}
+        }
 
 
 def _clean(name: str) -> str:
