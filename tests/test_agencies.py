@@ -144,3 +144,17 @@ def test_alternation_finds_whole_longest_forms() -> None:
         "Guardia Civil", "Policía Nacional", "HSI", "Bundeskriminalamt Österreich", "Europol",
         "Europol",
     ]  # fmt: skip
+
+
+def test_a_nationality_and_police_is_no_alias(rows: list[dict[str, str]]) -> None:
+    """'Dutch police' or 'Austrian Police' says whose police, not which force."""
+    demonyms = reference.demonyms()
+    generic = [
+        alias
+        for row in rows
+        for alias in row["aliases"].split("|")
+        if len(alias.split()) == 2
+        and alias.split()[1].lower() == "police"
+        and alias.split()[0].title() in demonyms
+    ]
+    assert generic == []
