@@ -604,6 +604,7 @@ def test_figures_of_the_title_are_read_once(title: str, body: str, evidence: lis
         ("es", "Detuvieron a tres traficantes guatemaltecos en Chiapas.", "GT"),
         ("it", "Arrestati due scafisti tunisini al porto.", "TN"),
         ("de", "Zwei rumänische Tatverdächtige wurden festgenommen.", "RO"),
+        ("en", "Police in the BVI arrested two men at the port.", "VG"),
     ],
 )
 def test_countries_named_in_other_languages_and_states(
@@ -612,6 +613,26 @@ def test_countries_named_in_other_languages_and_states(
     found = extract.entities(article(body, language=language), "test")
     countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
     assert countries.to_list() == [country]
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "expected"),
+    [
+        # a country named once, in a sentence that tells of transport, extradition or a wreck
+        ("fr", "Le chauffeur est connu. Il transportait 20 migrants soudanais vers Calais.",
+         ["FR", "SD"]),
+        ("es", "La red era conocida. Trasladaba personas de Honduras hacia el norte.", ["HN"]),
+        ("en", "He is known. He was extradited from Sweden last year.", ["SE"]),
+        ("en", "The case is old. The boat sank off Libya in 2016.", ["LY"]),
+        # named once in a sentence that tells of nothing of the kind: left out
+        ("en", "The case is old. The suspect once studied in Sweden.", []),
+    ],
+)  # fmt: skip
+def test_a_country_of_a_smuggling_act_counts(language: str, body: str, expected: list[str]) -> None:
+    lead = "Officials gave no details about the case. The inquiry began in spring. "
+    found = extract.entities(article(lead + body, language=language), "test")
+    countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
+    assert sorted(set(countries.to_list())) == expected
 
 
 @pytest.mark.parametrize(
