@@ -672,3 +672,28 @@ def test_an_article_without_a_country_takes_its_agencies_country(
     found = extract.entities(article(body), "test")
     named = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
     assert sorted(set(named.to_list())) == countries
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "American prosecutors charged five men with trafficking.",
+        "Two Americans were arrested for smuggling migrants.",
+    ],
+)
+def test_american_is_the_united_states(body: str) -> None:
+    found = extract.entities(article(body), "test")
+    countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
+    assert countries.unique().to_list() == ["US"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Customs seized ganja worth millions. Ganja was hidden in a truck.",
+        "Queen Sofia attended the ceremony where 3 traffickers were sentenced.",
+    ],
+)
+def test_place_names_that_are_words_or_names_are_no_countries(body: str) -> None:
+    found = extract.entities(article(body), "test")
+    assert found.filter(pl.col("entity_type") == "country").is_empty()

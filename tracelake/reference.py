@@ -18,6 +18,7 @@ CITY_MIN_POPULATION = 250_000
 AMBIGUOUS = {
     "Chad", "Jordan", "Georgia", "Guinea", "Turkey", "China", "Niger", "Mali", "Oman",
     "Nice", "Reading", "Mobile", "Victoria", "Florence", "Santa", "Split", "Of", "Man",
+    "Sofia", "Ganja",
 }  # fmt: skip
 # Of AMBIGUOUS, the ones that still name the country when written with a capital.
 COUNTRY_DESPITE_AMBIGUITY = {"Chad", "Jordan", "Georgia", "Guinea", "Turkey", "China", "Niger",
