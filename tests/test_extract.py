@@ -678,7 +678,7 @@ def test_an_article_without_a_country_takes_its_agencies_country(
     "body",
     [
         "American prosecutors charged five men with trafficking.",
-        "Two Americans were arrested for smuggling migrants.",
+        "An American citizen was arrested for smuggling migrants.",
     ],
 )
 def test_american_is_the_united_states(body: str) -> None:
