@@ -697,3 +697,17 @@ def test_american_is_the_united_states(body: str) -> None:
 def test_place_names_that_are_words_or_names_are_no_countries(body: str) -> None:
     found = extract.entities(article(body), "test")
     assert found.filter(pl.col("entity_type") == "country").is_empty()
+
+
+@pytest.mark.parametrize(
+    ("body", "country"),
+    [
+        ("Police seized 5 kg of methamphetamine in Rajasthan and arrested two men.", "IN"),
+        ("Soldiers intercepted 40 migrants in Baja California on Sunday.", "MX"),
+        ("Die Polizei hat in Bayern drei Schleuser festgenommen.", "DE"),
+    ],
+)
+def test_a_state_of_a_federation_names_its_country(body: str, country: str) -> None:
+    found = extract.entities(article(body), "test")
+    countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
+    assert countries.unique().to_list() == [country]

