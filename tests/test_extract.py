@@ -601,7 +601,7 @@ def test_figures_of_the_title_are_read_once(title: str, body: str, evidence: lis
         ("en", "Deputies in Ohio arrested two men on trafficking charges.", "US"),
         # nationalities in the five languages
         ("fr", "Les passeurs pakistanais ont été interpellés à la frontière.", "PK"),
-        ("es", "Detuvieron a tres traficantes guatemaltecos en Chiapas.", "GT"),
+        ("es", "Detuvieron a tres traficantes guatemaltecos en la frontera.", "GT"),
         ("it", "Arrestati due scafisti tunisini al porto.", "TN"),
         ("de", "Zwei rumänische Tatverdächtige wurden festgenommen.", "RO"),
         ("en", "Police in the BVI arrested two men at the port.", "VG"),
