@@ -33,6 +33,7 @@ bench: $(STAMP)
 DEV_SETS := corpus:seeds corpus-web:web corpus-events:events
 
 score: $(STAMP)
+	@mkdir -p data
 	@for set in $(DEV_SETS); do \
 	  dir=$${set%%:*}; gold=$${set##*:}; \
 	  $(BIN)/tracelake run --source ../shared/$$dir --data-dir data/dev-$$gold > data/score-$$gold.log 2>&1 \
