@@ -47,23 +47,33 @@ _SCALE = "|".join(sorted(SCALES, key=len, reverse=True))
 CURRENCIES = {
     form.lower(): code for form, code in vocab.mapping("currencies", "form", "currency").items()
 }
+
+
 # A currency written before the sum: its symbol or ISO code ("€", "US$", "USD").
-_CUR_PRE = (
-    r"(?P<cur_pre>"
-    + "|".join(
-        re.escape(row["form"]).replace("\\ ", " ")
-        for row in sorted(vocab.rows("currencies"), key=lambda r: -len(r["form"]))
-        if row["position"] == "before" or row["form"].upper() == row["currency"]
-    )
-    + r")\s?"
-)
-_CUR_POST = (
-    r"(?P<cur_post>"
-    + "|".join(
+# currencies.csv: every currency in use (ISO 4217, Babel's names in the five languages) by
+# its name after the sum, its symbol before or after it ("either"), and its ISO code, which
+# is read in capitals only ("ALL 500" is leks, "all 500" is not).
+def _currency_forms(*positions: str, word: bool | None = None) -> str:
+    """Forms of the given positions; word=True only those ending in a letter, False the rest."""
+    return "|".join(
         re.escape(row["form"]).replace("\\ ", " ").replace("'", "['’]")
         for row in sorted(vocab.rows("currencies"), key=lambda r: -len(r["form"]))
-        if row["position"] == "after"
+        if row["position"] in positions
+        and (word is None or bool(re.search(r"\w$", row["form"])) == word)
     )
+
+
+_CUR_CODE = "(?-i:" + _currency_forms("code") + ")"
+_CUR_PRE = r"(?P<cur_pre>" + _CUR_CODE + "|" + _currency_forms("before", "either") + r")\s?"
+# After the sum, a name or code ends at a word boundary; a symbol ("500 $", "20 €") anywhere.
+_CUR_POST = (
+    r"(?P<cur_post>(?:"
+    + _CUR_CODE
+    + "|"
+    + _currency_forms("after", "either", word=True)
+    + r")\b"
+    + "|"
+    + _currency_forms("after", "either", word=False)
     + ")"
 )
 # Thousands by commas or spaces; a text wrapped by a text browser may stretch the space.
@@ -85,7 +95,7 @@ FIGURE = (
     + _WORD
     + r")*\b)"
     r"(?:\s?(?P<scale>" + _SCALE + r")\b\.?)?"
-    r"(?:\s+(?:de\s+|of\s+)?" + _CUR_POST + r"\b)?"
+    r"(?:\s+(?:de\s+|of\s+)?" + _CUR_POST + r")?"
 )
 # What directly follows a number that is not a count: units of time, ages, percentages,
 # ordinals, clock times, dates.
