@@ -718,15 +718,27 @@ def test_a_state_of_a_federation_names_its_country(body: str, country: str) -> N
     [
         ("en", "They paid USD 500 each to the smugglers.", {("price", 500, "exact", "USD")}),
         ("fr", "Les passeurs demandaient 500 $ par personne.", {("price", 500, "exact", "USD")}),
-        ("fr", "Il a versé 2 000 dirhams marocains à un passeur.", {("price", 2000, "exact", "MAD")}),
-        ("es", "Les cobraban 10 000 pesos mexicanos por persona.", {("price", 10000, "exact", "MXN")}),
+        (
+            "fr",
+            "Il a versé 2 000 dirhams marocains à un passeur.",
+            {("price", 2000, "exact", "MAD")},
+        ),
+        (
+            "es",
+            "Les cobraban 10 000 pesos mexicanos por persona.",
+            {("price", 10000, "exact", "MXN")},
+        ),
         ("de", "Die Bande wusch 3 Millionen Schweizer Franken.", {("amount", 3e6, "exact", "CHF")}),
-        ("it", "Sequestrati 40.000 franchi svizzeri in contanti.", {("amount", 40000, "exact", "CHF")}),
+        (
+            "it",
+            "Sequestrati 40.000 franchi svizzeri in contanti.",
+            {("amount", 40000, "exact", "CHF")},
+        ),
         ("en", "The ring moved ₱2 million through remittances.", {("amount", 2e6, "exact", "PHP")}),
         # an ISO code is read in capitals only
         ("en", "All 12 suspects were arrested.", {("arrested", 12, "exact", None)}),
     ],
-)  # fmt: skip
+)
 def test_currencies_by_code_symbol_and_name(
     language: str, sentence: str, expected: set[tuple]
 ) -> None:
