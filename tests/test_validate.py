@@ -400,7 +400,8 @@ def test_the_rules_select_only_metrics_of_the_registry() -> None:
 
     verb_metrics = set(vocab.forms("verb_classes", "metric"))
     assert verb_metrics <= set(schemas.METRICS)
-    fixed_noun_classes = {"arrested", "charged", "convicted", "killed", "investigations",
-                          "raids", "checks", "accounts"}  # fmt: skip
-    assert fixed_noun_classes <= set(vocab.forms("noun_classes", "class"))
-    assert fixed_noun_classes <= set(schemas.METRICS)
+    decisions = vocab.rows("metric_decisions")
+    assert {row["metric"] for row in decisions} - {""} <= set(schemas.METRICS)
+    assert {row["verb"] for row in decisions} - {"*"} <= verb_metrics
+    noun_classes = set(vocab.forms("noun_classes", "class"))
+    assert {row["noun_class"] for row in decisions} - {"-"} <= noun_classes

@@ -33,6 +33,7 @@ EXTRACTOR_FILES = (
     "tracelake/rules/noun_stops.csv",
     "tracelake/rules/noun_classes.csv",
     "tracelake/rules/verb_classes.csv",
+    "tracelake/rules/metric_decisions.csv",
     "tracelake/vocab.py",
 )
 

@@ -205,11 +205,7 @@ PRICE_CONTEXT = (
     r"(?i)\b(paid|pay|pays|paying|charged|charge|charging|price|fee|fees|cost|costs|sold|"
     r"selling|bought|tarif|payé|payaient|prix|vendu\w*)\b"
 )
-# Metric of a figure from the class of the noun it counts and the verb around it.
-PERSON_VERBS = ("arrested", "charged", "convicted", "rescued", "killed", "injured", "victims",
-                "migrants")  # fmt: skip
-FIXED_CLASSES = ("minor", "arrested", "charged", "convicted", "killed", "investigations",
-                 "raids", "checks", "accounts")  # fmt: skip
+# The metric of a figure from the class of its noun and its verbs: metric_decision.
 
 # Entity salience: see salient_countries.
 ENUMERATION_MIN = 8
@@ -516,6 +512,29 @@ def noun_class() -> pl.Expr:
     return pl.col("np").list.eval(classify.otherwise(None)).list.drop_nulls().list.last()
 
 
+def metric_decision(head: pl.Expr, no_noun: pl.Expr) -> pl.Expr:
+    """The metric of a figure from the class of its noun and the verbs around it, by the table
+    tracelake/rules/metric_decisions.csv: the verb before the figure is tried first, then the
+    one after it, then the class's row for any verb ("*"); "-" is a figure with no noun."""
+    table: dict[str, dict[str, str]] = {}
+    for row in vocab.rows("metric_decisions"):
+        table.setdefault(row["noun_class"], {})[row["verb"]] = row["metric"]
+    decision = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    for noun_class, by_verb in table.items():
+        chosen = {verb: metric for verb, metric in by_verb.items() if verb != "*" and metric}
+        default = by_verb.get("*") or None
+        applies = no_noun if noun_class == "-" else (head == noun_class) & ~no_noun
+        verbs = list(chosen)
+        decision = decision.when(applies).then(
+            pl.when(pl.col("left_verb").is_in(verbs))
+            .then(pl.col("left_verb").replace_strict(chosen, default=None))
+            .when(pl.col("right_verb").is_in(verbs))
+            .then(pl.col("right_verb").replace_strict(chosen, default=None))
+            .otherwise(pl.lit(default, dtype=pl.String))
+        )
+    return decision
+
+
 def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     """Metric, subject and exclusions of every figure."""
     left_clause = pl.col("before").str.extract(r"([^,;:()]{0,60})$").fill_null("")
@@ -570,7 +589,6 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         left_verb=pl.when((left_distance <= 25) & ~left_is_other_clause).then(left_verb),
         right_verb=right_verb,
     ).drop(pl.selectors.starts_with("_"))
-    verb = pl.coalesce("left_verb", "right_verb")
     is_money = pl.col("currency").is_not_null()
     head = pl.col("head")
     per_unit = pl.col("after").str.contains(PER_UNIT)
@@ -586,38 +604,10 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("price"))
         .when(is_money)
         .then(pl.lit("amount"))
-        .when(head == "minor")
-        .then(pl.lit("minors"))
         .when(head.is_in(["raids", "premises"]) & pl.col("before").str.contains(CHECK_BEFORE))
         .then(pl.lit("checks"))
-        # places: searched ("raided 12 homes"), seized or frozen ("froze 19 properties"), or
-        # just owned ("bought two properties"), which is no figure
-        .when(head == "premises")
-        .then(pl.when(verb.is_in(["raids", "seized"])).then(verb))
-        .when(head.is_in(FIXED_CLASSES))
-        .then(head)
-        .when(head == "migrant")
-        .then(
-            pl.when(
-                verb.is_in(["arrested", "charged", "convicted", "rescued", "killed", "injured"])
-            )
-            .then(verb)
-            .otherwise(pl.lit("migrants"))
-        )
-        .when(head == "victim")
-        .then(
-            pl.when(verb.is_in(["rescued", "killed", "injured"]))
-            .then(verb)
-            .otherwise(pl.lit("victims"))
-        )
-        .when(head == "person")
-        .then(pl.when(verb.is_in(PERSON_VERBS)).then(verb).otherwise(pl.lit("count")))
-        .when(head == "thing")
-        .then(
-            pl.when((pl.col("left_verb") == "seized") | (pl.col("right_verb") == "seized")).then(
-                pl.lit("seized")
-            )
-        )
+        # the counted group of other people (officers, countries) is a count, unless it is
+        # said in the passive what happened to them: "three officers were wounded"
         .when(head == "count")
         .then(
             pl.when(pl.col("right").str.contains(PASSIVE_EVENT))
@@ -629,8 +619,7 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
             )
             .otherwise(pl.lit("count"))
         )
-        .when(pl.col("np").list.len() == 0)
-        .then(pl.when(verb.is_in(PERSON_VERBS)).then(verb))
+        .otherwise(metric_decision(head, pl.col("np").list.len() == 0))
     )
     excluded = (
         # "$600 an hour" is a price, not a number of years ("un an")
