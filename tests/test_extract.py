@@ -387,10 +387,9 @@ ALL_CASES = CASES + MORE_CASES
 
 @pytest.mark.parametrize(("sentence", "expected"), ALL_CASES, ids=[c[0][:40] for c in ALL_CASES])
 def test_sentence_figures(sentence: str, expected: set[tuple]) -> None:
-    language = (
-        "fr" if any(w in sentence for w in (" le ", "Le ", "Les ", " des ", "Ils ")) else "en"
-    )
-    assert figures(sentence, language) == expected
+    from tracelake.segment import detect_languages
+
+    assert figures(sentence, detect_languages([sentence])[0] or "en") == expected
 
 
 def test_statistics_point_at_the_figure_and_keep_the_sentence() -> None:
@@ -740,6 +739,29 @@ def test_a_state_of_a_federation_names_its_country(body: str, country: str) -> N
     ],
 )
 def test_currencies_by_code_symbol_and_name(
+    language: str, sentence: str, expected: set[tuple]
+) -> None:
+    assert figures(sentence, language) == expected
+
+
+@pytest.mark.parametrize("line", ["9.90 €", "$ 1,200", "17.90 €\n"])
+def test_a_figure_standing_alone_is_no_statistic(line: str) -> None:
+    assert figures(line, "fr") == set()
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "expected"),
+    [
+        ("en", "Feds seize $15 billion from a scam.", {("amount", 15e9, "exact", "USD")}),
+        ("fr", "Seize personnes ont été arrêtées.", {("arrested", 16, "exact", None)}),
+        (
+            "it",
+            "Due to the raid, sei persone sono state arrestate.",
+            {("arrested", 6, "exact", None)},
+        ),
+    ],
+)
+def test_number_words_are_read_in_the_article_language(
     language: str, sentence: str, expected: set[tuple]
 ) -> None:
     assert figures(sentence, language) == expected

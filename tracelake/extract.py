@@ -206,6 +206,7 @@ PRICE_CONTEXT = (
     r"selling|bought|tarif|payé|payaient|prix|vendu\w*)\b"
 )
 # The metric of a figure from the class of its noun and its verbs: metric_decision.
+FIGURE_MIN_WORDS = 2  # words in the figure's sentence; "9.90 €" alone is a shop's price tag
 
 # Entity salience: see salient_countries.
 ENUMERATION_MIN = 8
@@ -344,7 +345,8 @@ def matches(frame: pl.DataFrame, pattern: str, text: str = "sentence") -> pl.Dat
 def _words_to_number(phrase: str, language: str) -> float | None:
     from text_to_num import text2num
 
-    for lang in dict.fromkeys((language, "en", "fr")):
+    # Only the article's language: "seize" is sixteen in French and a verb in English.
+    for lang in dict.fromkeys((language or "en",)):
         try:
             return float(text2num(phrase.lower().replace("-", " "), lang))
         except (ValueError, KeyError, IndexError):
@@ -408,6 +410,11 @@ def parse_figures(sents: pl.DataFrame) -> pl.DataFrame:
         pl.col("cur_pre").replace_strict(CURRENCIES, default=None, return_dtype=pl.String),
         pl.col("cur_post")
         .str.replace("’", "'")
+        .replace_strict(CURRENCIES, default=None, return_dtype=pl.String),
+        # a symbol taken by the word before ("seize $15 billion": "seize" is no number here)
+        pl.col("before")
+        .str.extract("(" + _currency_forms("before", "either", word=False) + r")\s?$", 1)
+        .str.to_lowercase()
         .replace_strict(CURRENCIES, default=None, return_dtype=pl.String),
     )
     return figures.with_columns(
@@ -514,24 +521,29 @@ def noun_class() -> pl.Expr:
 
 def metric_decision(head: pl.Expr, no_noun: pl.Expr) -> pl.Expr:
     """The metric of a figure from the class of its noun and the verbs around it, by the table
-    tracelake/rules/metric_decisions.csv: the verb before the figure is tried first, then the
-    one after it, then the class's row for any verb ("*"); "-" is a figure with no noun."""
-    table: dict[str, dict[str, str]] = {}
-    for row in vocab.rows("metric_decisions"):
-        table.setdefault(row["noun_class"], {})[row["verb"]] = row["metric"]
+    tracelake/rules/metric_decisions.csv: a row's verb is the nearest one (the verb before the
+    figure, else the one after it) or, with verb_side "either", one on either side; otherwise
+    the class's row for any verb ("*") applies. Class "-" is a figure with no noun."""
+    nearest = pl.coalesce("left_verb", "right_verb")
     decision = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
-    for noun_class, by_verb in table.items():
-        chosen = {verb: metric for verb, metric in by_verb.items() if verb != "*" and metric}
-        default = by_verb.get("*") or None
+    table = vocab.rows("metric_decisions")
+    for noun_class in dict.fromkeys(row["noun_class"] for row in table):
+        rows = [row for row in table if row["noun_class"] == noun_class]
         applies = no_noun if noun_class == "-" else (head == noun_class) & ~no_noun
-        verbs = list(chosen)
-        decision = decision.when(applies).then(
-            pl.when(pl.col("left_verb").is_in(verbs))
-            .then(pl.col("left_verb").replace_strict(chosen, default=None))
-            .when(pl.col("right_verb").is_in(verbs))
-            .then(pl.col("right_verb").replace_strict(chosen, default=None))
-            .otherwise(pl.lit(default, dtype=pl.String))
-        )
+        by_class = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+        for row in rows:
+            if row["verb"] == "*":
+                continue
+            said = (
+                (pl.col("left_verb") == row["verb"]) | (pl.col("right_verb") == row["verb"])
+                if row["verb_side"] == "either"
+                else nearest == row["verb"]
+            )
+            by_class = by_class.when(said.fill_null(False)).then(
+                pl.lit(row["metric"] or None, dtype=pl.String)
+            )
+        default = next((row["metric"] for row in rows if row["verb"] == "*"), "") or None
+        decision = decision.when(applies).then(by_class.otherwise(pl.lit(default, dtype=pl.String)))
     return decision
 
 
@@ -628,6 +640,8 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
         | pl.col("before").str.contains(AGE_BEFORE)
         | (is_money & pl.col("before").str.contains(CONVERSION_BEFORE))
         | pl.col("is_year")
+        # a price tag or a counter standing alone ("9.90 €") says nothing of what it counts
+        | (pl.col("sentence").str.count_matches(r"\p{L}{2,}") < FIGURE_MIN_WORDS)
         | (
             pl.col("before").str.contains(COPULA_BEFORE)
             & (pl.col("np").list.len() == 0)
