@@ -9,6 +9,12 @@ from tracelake import extract
 from tracelake.schemas import ARTICLES
 
 
+def entity_ids(body: str, entity_type: str, language: str = "en") -> list[str]:
+    """The ids of one entity type the extractor finds in an article of this body."""
+    found = extract.entities(article(body, language=language), "test")
+    return found.filter(pl.col("entity_type") == entity_type).get_column("entity_id").to_list()
+
+
 def article(body: str, language: str = "en", crime_types: list[str] | None = None) -> pl.DataFrame:
     lines = body.split("\n")
     offsets, at = [], 100
@@ -609,9 +615,7 @@ def test_figures_of_the_title_are_read_once(title: str, body: str, evidence: lis
 def test_countries_named_in_other_languages_and_states(
     language: str, body: str, country: str
 ) -> None:
-    found = extract.entities(article(body, language=language), "test")
-    countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
-    assert countries.to_list() == [country]
+    assert entity_ids(body, "country", language) == [country]
 
 
 @pytest.mark.parametrize(
@@ -629,9 +633,7 @@ def test_countries_named_in_other_languages_and_states(
 )  # fmt: skip
 def test_a_country_of_a_smuggling_act_counts(language: str, body: str, expected: list[str]) -> None:
     lead = "Officials gave no details about the case. The inquiry began in spring. "
-    found = extract.entities(article(lead + body, language=language), "test")
-    countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
-    assert sorted(set(countries.to_list())) == expected
+    assert sorted(set(entity_ids(lead + body, "country", language))) == expected
 
 
 @pytest.mark.parametrize(
@@ -647,9 +649,7 @@ def test_a_country_of_a_smuggling_act_counts(language: str, body: str, expected:
     ],
 )  # fmt: skip
 def test_operations_in_five_languages(body: str, operations: list[str]) -> None:
-    found = extract.entities(article(body), "test")
-    names = found.filter(pl.col("entity_type") == "operation").get_column("entity_id")
-    assert sorted(set(names.to_list())) == operations
+    assert sorted(set(entity_ids(body, "operation"))) == operations
 
 
 @pytest.mark.parametrize(
@@ -668,9 +668,7 @@ def test_operations_in_five_languages(body: str, operations: list[str]) -> None:
 def test_an_article_without_a_country_takes_its_agencies_country(
     body: str, countries: list[str]
 ) -> None:
-    found = extract.entities(article(body), "test")
-    named = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
-    assert sorted(set(named.to_list())) == countries
+    assert sorted(set(entity_ids(body, "country"))) == countries
 
 
 @pytest.mark.parametrize(
@@ -681,9 +679,7 @@ def test_an_article_without_a_country_takes_its_agencies_country(
     ],
 )
 def test_american_is_the_united_states(body: str) -> None:
-    found = extract.entities(article(body), "test")
-    countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
-    assert countries.unique().to_list() == ["US"]
+    assert set(entity_ids(body, "country")) == {"US"}
 
 
 @pytest.mark.parametrize(
@@ -694,8 +690,7 @@ def test_american_is_the_united_states(body: str) -> None:
     ],
 )
 def test_place_names_that_are_words_or_names_are_no_countries(body: str) -> None:
-    found = extract.entities(article(body), "test")
-    assert found.filter(pl.col("entity_type") == "country").is_empty()
+    assert entity_ids(body, "country") == []
 
 
 @pytest.mark.parametrize(
@@ -707,9 +702,7 @@ def test_place_names_that_are_words_or_names_are_no_countries(body: str) -> None
     ],
 )
 def test_a_state_of_a_federation_names_its_country(body: str, country: str) -> None:
-    found = extract.entities(article(body), "test")
-    countries = found.filter(pl.col("entity_type") == "country").get_column("entity_id")
-    assert countries.unique().to_list() == [country]
+    assert set(entity_ids(body, "country")) == {country}
 
 
 @pytest.mark.parametrize(
