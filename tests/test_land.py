@@ -223,3 +223,27 @@ def test_read_quarantine_lists_records_with_or_without_bytes(tmp_path: Path) -> 
     assert records["big.txt"]["bytes_kept"] is None
     assert records["big.txt"]["run_id"] == "run-2"
     assert not list(tmp_path.glob(".*"))  # no temporary file left
+
+
+def test_links_are_followed_only_inside_the_source(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("root:x:0:0\n")
+    source = tmp_path / "source"
+    (source / "news").mkdir(parents=True)
+    (source / "news" / "story.txt").write_text("A story about a raid.\n")
+    (source / "passwd-link.txt").symlink_to(outside / "secret.txt")
+    (source / "outside-folder").symlink_to(outside)
+    (source / "story-link.txt").symlink_to(source / "news" / "story.txt")
+    (source / "news-link").symlink_to(source / "news")
+    (source / "news" / "back-to-root").symlink_to(source)  # a loop inside the source
+    paths, problems = land.discover(source)
+    names = sorted(land.relative_name(p, source) for p in paths)
+    # a folder reached twice (itself and a link to it, or a loop) is listed once
+    assert names == ["news/story.txt", "story-link.txt"]
+    reasons = {p.file: p.reason for p in problems}
+    assert reasons == {
+        "passwd-link.txt": "link to a file outside the source folder: not read",
+        "outside-folder": "link to a folder outside the source folder: not followed",
+    }
+    assert all("secret" not in name for name in names)

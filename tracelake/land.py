@@ -60,7 +60,9 @@ class LandResult:
 
 
 def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
-    """Every regular file under source (links followed, loops reported), sorted by path."""
+    """Every regular file under source, sorted by path. Links (to files or folders) are
+    followed only when their target lies inside the source folder: a link to anything else
+    is reported, never read, so a shared drop folder cannot leak other files."""
     found: list[Path] = []
     problems: list[Quarantined] = []
 
@@ -72,8 +74,24 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
         return [source], []
     if not source.is_dir():
         raise FileNotFoundError(f"source folder {source} does not exist")
-    for root, dirs, files in os.walk(source, onerror=on_error, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    root_real = source.resolve()
+    visited = {root_real}
+
+    def inside(target: Path) -> bool:
+        return target == root_real or target.is_relative_to(root_real)
+
+    for root, dirs, files in os.walk(source, onerror=on_error, followlinks=True):
+        kept = []
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            path = Path(root) / name
+            real = path.resolve()
+            if path.is_symlink() and not inside(real):
+                reason = "link to a folder outside the source folder: not followed"
+                problems.append(Quarantined(file=relative_name(path, source), reason=reason))
+            elif real not in visited:  # a link back into a folder already listed
+                visited.add(real)
+                kept.append(name)
+        dirs[:] = kept
         for name in sorted(files):
             if name.startswith("."):
                 continue
@@ -89,6 +107,10 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
                     )
                     continue
                 if path.is_dir():
+                    continue
+                if not inside(path.resolve()):
+                    reason = "link to a file outside the source folder: not read"
+                    problems.append(Quarantined(file=relative_name(path, source), reason=reason))
                     continue
             if kind := not_regular(path):
                 # Reading a named pipe would wait forever for a writer; a device never ends.
