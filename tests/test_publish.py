@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tracelake import publish
 
@@ -39,11 +40,12 @@ def test_publish_from_another_folder(tmp_path: Path) -> None:
         assert con.execute("select count(*) from marts.fct_statistics").fetchone() == (2,)
 
 
-def test_export_marts_writes_parquet(tmp_path: Path) -> None:
+@pytest.mark.parametrize("folder", ["marts", "analyst's marts; drop table x"])
+def test_export_marts_writes_parquet(tmp_path: Path, folder: str) -> None:
     warehouse = build(tmp_path / "w.duckdb", 4)
-    [path] = publish.export_marts(warehouse, tmp_path / "marts")
+    [path] = publish.export_marts(warehouse, tmp_path / folder)
     assert path.name == "fct_statistics.parquet"
-    assert duckdb.sql(f"select count(*) from '{path}'").fetchall() == [(4,)]
+    assert duckdb.read_parquet(str(path)).aggregate("count(*)").fetchall() == [(4,)]
 
 
 def test_a_retried_publish_finishes_a_move_left_halfway(tmp_path: Path) -> None:

@@ -25,7 +25,9 @@ def export_marts(warehouse: Path, folder: Path) -> list[Path]:
         for table in tables:
             path = folder / f"{table}.parquet"
             tmp = folder / f".{table}.parquet.tmp"
-            con.execute(f"copy marts.{table} to '{tmp}' (format parquet, compression zstd)")
+            # the table is a quoted identifier and the path never enters the SQL text
+            quoted = '"' + table.replace('"', '""') + '"'
+            con.sql(f"select * from marts.{quoted}").write_parquet(str(tmp), compression="zstd")
             os.replace(tmp, path)
             written.append(path)
     return written

@@ -823,9 +823,13 @@ def detect_languages(texts: list[str]) -> list[str | None]:
 
 
 def fingerprint(column: str = "body") -> pl.Expr:
-    """A hash of the body's letters and digits, blind to case, spacing and punctuation."""
+    """A hash of the body's letters and digits, blind to case, spacing and punctuation.
+
+    sha256 (first 16 hex digits), not Polars' hash, which its documentation says may change
+    between versions: fingerprints are stored in the lake and compared across runs.
+    """
     norm = pl.col(column).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", "")
-    return norm.str.slice(0, 2000).hash(seed=20240101).cast(pl.String)
+    return norm.str.slice(0, 2000).map_batches(_sha16, return_dtype=pl.String)
 
 
 def segment(
