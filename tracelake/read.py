@@ -393,15 +393,19 @@ def read_json(value: object) -> tuple[list[Item], list[str]]:
         if not lists:
             raise UnreadableInput("JSON with no list of records and no text field")
         records = lists[0]
-    return _items_of(records, "record")
+    return _items_of((f"record {n}", record) for n, record in enumerate(records, start=1))
 
 
-def _items_of(records: Iterable[dict], what: str) -> tuple[list[Item], list[str]]:
-    items, problems = [], []
-    for number, record in enumerate(records, start=1):
+def _items_of(
+    records: Iterable[tuple[str, object]], problems: list[str] | None = None
+) -> tuple[list[Item], list[str]]:
+    """Items of labelled records ("line 3", record); a record with no title or text is noted
+    after the problems the format's reader already found."""
+    items, problems = [], problems if problems is not None else []
+    for label, record in records:
         item = item_from_record(record) if isinstance(record, dict) else None
         if item is None:
-            problems.append(f"{what} {number}: no title or text field")
+            problems.append(f"{label}: no title or text field")
             continue
         items.append(item)
     return items, problems
@@ -409,24 +413,23 @@ def _items_of(records: Iterable[dict], what: str) -> tuple[list[Item], list[str]
 
 def read_jsonl(text: str) -> tuple[list[Item], list[str]]:
     """Items of a JSON Lines export; bad lines are noted by number."""
-    records, problems = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"line {number}: invalid JSON ({error.msg})")
-            continue
-        if not isinstance(record, dict):
-            problems.append(f"line {number}: not a JSON object")
-            continue
-        item = item_from_record(record)
-        if item is None:
-            problems.append(f"line {number}: no title or text field")
-            continue
-        records.append(item)
-    return records, problems
+    problems: list[str] = []
+
+    def records() -> Iterator[tuple[str, object]]:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                problems.append(f"line {number}: invalid JSON ({error.msg})")
+                continue
+            if not isinstance(record, dict):
+                problems.append(f"line {number}: not a JSON object")
+                continue
+            yield f"line {number}", record
+
+    return _items_of(records(), problems)
 
 
 def read_csv(text: str, name: str) -> tuple[list[Item], list[str]]:
@@ -441,19 +444,18 @@ def read_csv(text: str, name: str) -> tuple[list[Item], list[str]]:
         header = [column.strip() for column in next(reader)]
     except StopIteration as error:
         raise UnreadableInput("CSV file with no header row") from error
-    items, problems = [], []
-    for number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(f"row {number}: {len(row)} fields, the header has {len(header)}")
-            continue
-        item = item_from_record(dict(zip(header, row, strict=True)))
-        if item is None:
-            problems.append(f"row {number}: no title or text field")
-            continue
-        items.append(item)
-    return items, problems
+    problems: list[str] = []
+
+    def records() -> Iterator[tuple[str, object]]:
+        for number, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                problems.append(f"row {number}: {len(row)} fields, the header has {len(header)}")
+                continue
+            yield f"row {number}", dict(zip(header, row, strict=True))
+
+    return _items_of(records(), problems)
 
 
 def read_feed(text: str) -> tuple[list[Item], list[str]]:
