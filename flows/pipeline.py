@@ -56,6 +56,11 @@ def extract_task(
     return stages.extract_batch(settings, batch, doc_ids)
 
 
+@task(name="match-incidents", cache_policy=NO_CACHE)
+def match_incidents_task(settings: Settings, run_id: str) -> stages.MatchSummary:
+    return stages.match_incidents(settings, run_id)
+
+
 @task(name="validate-lake", cache_policy=NO_CACHE)
 def validate_lake_task(settings: Settings) -> dict[str, dict]:
     return {
@@ -216,6 +221,14 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
         counts["articles"], counts["statistics"], counts["entities"],
     )  # fmt: skip
     _stage(report, "segment_extract", started, documents=report.documents_processed)
+
+    started = time.perf_counter()
+    matched = match_incidents_task(settings, run_id)
+    pause_here("match")
+    _stage(
+        report, "match_incidents", started,
+        articles=matched.articles, joined=matched.joined, incidents=matched.incidents,
+    )  # fmt: skip
 
     started = time.perf_counter()
     report.validation |= validate_lake_task(settings)

@@ -190,6 +190,19 @@ def test_language_is_detected_per_article() -> None:
             False,
             None,
         ),
+        # A brief whose headline says "bust": the enforcement is in the headline alone.
+        (
+            "Border police bust heroin smuggling module, recover 12 kg",
+            "The minister said the force works with the border guards every day.",
+            True,
+            "drug_trafficking",
+        ),
+        (
+            "Drug bust at the harbour: cocaine hidden in banana crates",
+            "Dock workers noticed the crates were heavier than declared.",
+            True,
+            "drug_trafficking",
+        ),
         (
             "Winners of the police photo competition",
             "Thirty images were shortlisted and put to a public vote. The winning photo "

@@ -124,6 +124,13 @@ class Settings:
     def prefect_home(self) -> Path:
         return self.data_dir / "prefect"
 
+    @property
+    def incident_links_dir(self) -> Path:
+        """Incident links of the current extractor and matcher versions (tracelake/incidents)."""
+        from tracelake.incidents import matcher_version
+
+        return self.staged_table_dir("incident_links") / f"matcher={matcher_version()}"
+
     def staged_table_dir(self, table: str) -> Path:
         """Folder of one staged table for the current extractor version."""
         return self.staged_dir / table / f"extractor_version={self.extractor_version}"

@@ -18,6 +18,8 @@ ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:$|[T\s_])")
 COMPACT_DATE = re.compile(r"^\s*((?:19|20)\d{2})(\d{2})(\d{2})(?:$|[T\s])")
 DAY_FIRST_NUMERIC = re.compile(r"^\s*(\d{1,2})[./](\d{1,2})[./](\d{4})\b")
 YEAR_FIRST_SLASH = re.compile(r"^\s*(\d{4})/(\d{1,2})/(\d{1,2})\b")
+# A month and day with no year, as feed bots stamp items ('03-19 21:20', '03-19').
+MONTH_DAY = re.compile(r"^\s*(\d{1,2})-(\d{1,2})(?:$|[T\s])")
 # A plausible publication year: a metadata date outside this range is a typo or a placeholder.
 YEARS = range(1900, 2101)
 
@@ -126,3 +128,39 @@ def parse_date(value: object) -> date | None:
         if month:
             return _make(int(match.group(3)), month, int(match.group(2)))
     return None
+
+
+def parse_date_in(value: object, reference: date | None) -> date | None:
+    """parse_date, or, for a month and day with no year ('03-19 21:20', 'March 19'), that day
+    in the latest year not after `reference`: the date of the export or feed that stamps its
+    items so. Without a reference a year-less value gives None."""
+    if found := parse_date(value):
+        return found
+    if reference is None or not isinstance(value, str):
+        return None
+    month_day = None
+    if match := MONTH_DAY.match(value):
+        month_day = int(match.group(1)), int(match.group(2))
+    else:
+        day_first, month_first = _year_less_date()
+        if match := day_first.search(value):
+            month_day = month_names().get(_fold(match.group(2))), int(match.group(1))
+        elif match := month_first.search(value):
+            month_day = month_names().get(_fold(match.group(1))), int(match.group(2))
+    if month_day is None or month_day[0] is None:
+        return None
+    for year in (reference.year, reference.year - 1):
+        found = _make(year, *month_day)
+        if found is not None and found <= reference:
+            return found
+    return None
+
+
+@lru_cache(maxsize=1)
+def _year_less_date() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    months = month_alternation()
+    day_first = re.compile(
+        r"(?i)^\s*(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?(" + months + r")\.?\s*$"
+    )
+    month_first = re.compile(r"(?i)^\s*(" + months + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*$")
+    return day_first, month_first

@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tracelake.config import PROJECT_ROOT
-from tracelake.dates import parse_date
+from tracelake.dates import parse_date, parse_date_in
 
 FIELD_MAP_CSV = PROJECT_ROOT / "tracelake" / "rules" / "field_map.csv"
 PAGE_BREAK = "\f"  # a line holding only this separates the items of a document
@@ -156,8 +156,9 @@ def _as_text(value: str) -> str:
     return html_fragment_to_text(value) if LOOKS_LIKE_HTML.search(value) else value.strip()
 
 
-def item_from_record(record: dict) -> Item | None:
-    """An item from one exported record (JSON object, CSV row), by the field map."""
+def item_from_record(record: dict, reference: date | None = None) -> Item | None:
+    """An item from one exported record (JSON object, CSV row), by the field map; `reference`
+    is the export's own date, which gives the year of a year-less item date."""
     title = " ".join(_as_text(_first_string(record, "title")).split())
     body = _as_text(_first_string(record, "text"))
     summary = _as_text(_first_string(record, "summary"))
@@ -167,7 +168,9 @@ def item_from_record(record: dict) -> Item | None:
         return None
     published = None
     for value in _fields(record, "date"):
-        if published := parse_date(value if not isinstance(value, int | float) else None):
+        if published := parse_date_in(
+            value if not isinstance(value, int | float) else None, reference
+        ):
             break
     return Item(
         body=body,
@@ -393,17 +396,30 @@ def read_json(value: object) -> tuple[list[Item], list[str]]:
         if not lists:
             raise UnreadableInput("JSON with no list of records and no text field")
         records = lists[0]
-    return _items_of((f"record {n}", record) for n, record in enumerate(records, start=1))
+    reference = export_date(value) if isinstance(value, dict) else None
+    labelled = ((f"record {n}", record) for n, record in enumerate(records, start=1))
+    return _items_of(labelled, reference=reference)
+
+
+def export_date(wrapper: dict) -> date | None:
+    """The date an export or feed object gives itself ('updated', 'generated', ...)."""
+    for role in ("export_date", "date"):
+        for value in _fields(wrapper, role):
+            if found := parse_date(value if isinstance(value, str) else None):
+                return found
+    return None
 
 
 def _items_of(
-    records: Iterable[tuple[str, object]], problems: list[str] | None = None
+    records: Iterable[tuple[str, object]],
+    problems: list[str] | None = None,
+    reference: date | None = None,
 ) -> tuple[list[Item], list[str]]:
     """Items of labelled records ("line 3", record); a record with no title or text is noted
     after the problems the format's reader already found."""
     items, problems = [], problems if problems is not None else []
     for label, record in records:
-        item = item_from_record(record) if isinstance(record, dict) else None
+        item = item_from_record(record, reference) if isinstance(record, dict) else None
         if item is None:
             problems.append(f"{label}: no title or text field")
             continue

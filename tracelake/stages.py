@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from tracelake import extract, lakeio, land, publish, segment
+from tracelake import extract, incidents, lakeio, land, publish, segment
 from tracelake.config import Settings
 from tracelake.schemas import ARTICLES, ENTITIES, RAW_DOCUMENTS, STATISTICS
 
@@ -215,6 +215,55 @@ def ensure_staged_tables(settings: Settings) -> None:
     if not lakeio.parquet_files(settings.raw_documents_dir):
         empty = settings.raw_documents_dir / "ingest_date=1970-01-01" / "part-empty.parquet"
         lakeio.write_parquet_atomic(RAW_DOCUMENTS.empty_table(), empty, RAW_DOCUMENTS)
+
+
+@dataclass
+class MatchSummary:
+    """What matching the new in-scope articles to incidents did."""
+
+    articles: int = 0  # newly linked
+    joined: int = 0  # of them, joined to an incident with other articles
+    incidents: int = 0  # incidents in the lake after the run
+
+
+def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
+    """Link the in-scope articles not yet linked to incidents: one Parquet part per run,
+    written atomically, so a killed run leaves its articles to the next run to match."""
+    folder = settings.incident_links_dir
+    links = lakeio.scan(folder, incidents.INCIDENT_LINKS).collect()
+    articles = (
+        lakeio.scan(settings.staged_table_dir("articles"), ARTICLES)
+        .filter(pl.col("is_relevant") & pl.col("duplicate_of").is_null())
+        .select("article_id", "title", "body", "language", "published_date")
+        .collect()
+    )
+    ids = articles.get_column("article_id").to_list()
+    statistics = (
+        lakeio.scan(settings.staged_table_dir("statistics"), STATISTICS)
+        .filter(pl.col("article_id").is_in(ids))
+        .select("article_id", "metric", "value", "char_start")
+        .collect()
+    )
+    entities = (
+        lakeio.scan(settings.staged_table_dir("entities"), ENTITIES)
+        .filter(pl.col("article_id").is_in(ids))
+        .select("article_id", "entity_type", "entity_id", "char_start")
+        .collect()
+    )
+    new = incidents.match(articles, statistics, entities, links, run_id)
+    if len(new):
+        lakeio.write_parquet_atomic(
+            new, folder / f"part-{run_id}.parquet", incidents.INCIDENT_LINKS
+        )
+    elif not lakeio.parquet_files(folder):
+        empty = incidents.INCIDENT_LINKS.empty_table()
+        lakeio.write_parquet_atomic(empty, folder / "part-empty.parquet", incidents.INCIDENT_LINKS)
+    every = pl.concat([links.select("incident_id"), new.select("incident_id")])
+    return MatchSummary(
+        articles=len(new),
+        joined=new.get_column("matched_article_id").is_not_null().sum(),
+        incidents=every.get_column("incident_id").n_unique(),
+    )
 
 
 def staged_counts(settings: Settings) -> dict[str, int]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracelake.config import Settings
+from tracelake.incidents import matcher_version
 
 PR_SET_PDEATHSIG = 1  # prctl(2) option
 _LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
@@ -39,6 +40,7 @@ def dbt_env(settings: Settings, warehouse: Path) -> dict[str, str]:
     return os.environ | {
         "TRACELAKE_LAKE_DIR": str(settings.lake_dir),
         "TRACELAKE_EXTRACTOR_VERSION": settings.extractor_version,
+        "TRACELAKE_MATCHER_VERSION": matcher_version(),
         "TRACELAKE_WAREHOUSE": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",

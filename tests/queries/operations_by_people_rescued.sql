@@ -1,7 +1,9 @@
--- The operations (in-scope articles) that rescued the most people, with who ran them and where.
+-- The incidents that rescued the most people, with who ran them, where, and how many
+-- articles report each (counted once however many outlets told it).
 select
     incidents.title,
-    incidents.published_date,
+    incidents.first_reported_date,
+    incidents.article_count,
     incidents.operations,
     incidents.agencies,
     incidents.countries,

@@ -10,13 +10,13 @@ smuggling_prices as (
         entities.entity_id as country_id
 
     from marts.fct_prices as prices
-    inner join marts.fct_incidents as incidents
-        on prices.article_id = incidents.article_id
+    inner join marts.dim_articles as articles
+        on prices.article_id = articles.article_id
     inner join marts.bridge_article_entities as entities
         on prices.article_id = entities.article_id
     where
         prices.metric = 'price'
-        and list_contains(incidents.crime_types, 'migrant_smuggling')
+        and list_contains(articles.crime_types, 'migrant_smuggling')
         and entities.entity_type = 'country'
 
 )

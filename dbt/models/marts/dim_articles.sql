@@ -12,6 +12,12 @@ statistics as (
 
 ),
 
+article_incidents as (
+
+    select * from {{ ref('int_article_incidents') }}
+
+),
+
 statistic_counts as (
 
     select
@@ -41,6 +47,7 @@ articles_with_counts as (
         list_sort(articles.crime_types) as crime_types,
         articles.duplicate_of_article_id,
         articles.is_duplicate,
+        article_incidents.incident_id,
         articles.char_start,
         articles.char_end,
         coalesce(statistic_counts.statistic_count, 0) as statistic_count
@@ -48,6 +55,8 @@ articles_with_counts as (
     from articles
     left join statistic_counts
         on articles.article_id = statistic_counts.article_id
+    left join article_incidents
+        on articles.article_id = article_incidents.article_id
 
 )
 

@@ -1,0 +1,468 @@
+"""Incidents: the in-scope articles that report one real-world event share an incident_id.
+
+Each article is profiled as a set of weighted keys: its words (weighted by how rare the word
+is in its language, from wordfreq's frequency lists, so "Amritsar" weighs and "police" does
+not), its figures (value only, so "34 arrested" and "34 detained" agree; a larger number is
+rarer) and its named entities (operation, agency, country). Figures, names and entity ids
+are the same in every language, so a French and an English report of one event share them.
+
+Matching never compares all pairs: candidate pairs share a blocking key (a figure, an
+operation, an agency or a rare title word) and lie within a date window. A candidate pair
+joins when its weighted similarity passes a threshold (higher when a date is missing), their
+main operations do not differ, and the article's date lies within the window of the
+incident's reports. Articles are assigned once, oldest first; a later article joins the
+incident of the best-matching article already assigned, so incident ids never change (an
+incident is named after the article that founded it) and a new run matches only new
+articles against incidents of their window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+import polars as pl
+import pyarrow as pa
+
+# How far apart (days) the reports of one incident may be: from an article's date to the
+# nearest report of the incident, and from the first report to the last.
+WINDOW = timedelta(days=10)
+MAX_SPAN = timedelta(days=30)
+# Weighted similarity (0-1) a pair needs: both dated, or one or both without a date.
+MIN_SIMILARITY = 0.12
+MIN_SIMILARITY_UNDATED = 0.2
+# A word's weight is how much rarer it is than a common word: MAX_ZIPF minus its Zipf
+# frequency (log10 of uses per billion words). Keys of weight BLOCK_WEIGHT or more (and
+# figures of MIN_BLOCK_FIGURE or more, agencies and operations) are blocking keys. A name
+# of two capitalised words ("Black Axe", "Prince Group") weighs its rarer word plus NAME_BONUS.
+MAX_ZIPF = 6.0
+BLOCK_WEIGHT = 3.0
+MIN_BLOCK_KEYS = 2  # candidate pairs share this many blocking keys, or an operation
+MIN_BLOCK_FIGURE = 10
+# An article is compared on its SIGNATURE_KEYS heaviest keys, so a long article's many
+# topic words do not drown the names and figures it shares with a short report.
+SIGNATURE_KEYS = 50
+NAME_BONUS = 1.0
+# Entity keys weigh as much as a word of this weight; figures as 1 + log10(value) times
+# FIGURE_WEIGHT (6 -> 1.8, 574 -> 3.8), capped at MAX_FIGURE_WEIGHT.
+ENTITY_WEIGHTS = {"operation": 6.0, "agency": 2.5, "country": 1.0}
+FIGURE_WEIGHT = 1.0
+MAX_FIGURE_WEIGHT = 5.0
+MIN_FIGURE = 2  # 0 and 1 say nothing about which event it is
+# A figure of MIN_ROUNDED_FIGURE or more also gives a key of its value rounded to two
+# significant digits (128,000 and "130,000" agree), weighing ROUNDED_SHARE of the figure.
+MIN_ROUNDED_FIGURE = 1000
+ROUNDED_SHARE = 0.6
+# A blocking key shared by more articles than this is too common to block on.
+MAX_BLOCK = 2000
+# Two articles whose first count is of one kind (LEAD_METRICS) but differs, neither giving
+# the other's, are less alike by this factor.
+LEAD_METRICS = ("arrested", "charged", "convicted", "rescued", "victims", "migrants", "killed")
+LEAD_CONFLICT = 0.5
+# The first count (its kind and value) is also a key of this weight: two briefs of one event
+# lead with the same count ("6 held") even when the rest of their words differ.
+LEAD_WEIGHT = 4.0
+EVIDENCE_KEYS = 6  # shared keys kept as evidence, heaviest first
+
+# lake/staged/incident_links/<version>/part-<run_id>.parquet: one row per in-scope article.
+INCIDENT_LINKS = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("incident_id", pa.string(), nullable=False),  # "inc-" + founding article_id
+        pa.field("published_date", pa.date32()),
+        pa.field("matched_article_id", pa.string()),  # the article it was joined to
+        pa.field("similarity", pa.float64()),
+        pa.field("date_gap_days", pa.int32()),  # to the matched article, when both are dated
+        pa.field("shared_keys", pa.list_(pa.string()), nullable=False),  # why it was joined
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What matching needs of an article besides its keys."""
+
+    published: date | None = None
+    operations: frozenset[str] = frozenset()
+    main_operation: str | None = None  # the operation it names most
+    lead: tuple[str, float] | None = None  # the first count it gives: ("arrested", 34.0)
+    values: frozenset[float] = frozenset()  # every figure it gives
+
+
+@lru_cache(maxsize=200_000)
+def word_weight(word: str, language: str) -> float:
+    from wordfreq import available_languages, zipf_frequency
+
+    lang = language if language in _languages(tuple(available_languages())) else "en"
+    return max(0.0, MAX_ZIPF - zipf_frequency(word, lang))
+
+
+@lru_cache(maxsize=1)
+def _languages(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(names)
+
+
+def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFrame) -> pl.DataFrame:
+    """The weighted keys of each article: (article_id, key, weight, is_block).
+
+    `articles` needs article_id, title, body, language; `statistics` article_id, value;
+    `entities` article_id, entity_type, entity_id.
+    """
+    words = (
+        articles.select(
+            "article_id",
+            language=pl.col("language").fill_null("en"),
+            title=pl.col("title").str.to_lowercase().str.extract_all(r"\p{L}{3,}"),
+            word=pl.concat_str("title", "body", separator="\n")
+            .str.to_lowercase()
+            .str.extract_all(r"\p{L}{3,}"),
+        )
+        .explode("word")
+        .drop_nulls("word")
+        .unique(["article_id", "word"])
+        .with_columns(in_title=pl.col("word").is_in(pl.col("title")).over("article_id"))
+    )
+    lookup = words.select("word", "language").unique()
+    weights = lookup.with_columns(
+        weight=pl.Series([word_weight(w, lang) for w, lang in lookup.iter_rows()], dtype=pl.Float64)
+    )
+    word_keys = words.join(weights, on=["word", "language"]).filter(pl.col("weight") > 0)
+    word_keys = word_keys.select(
+        "article_id",
+        key="word:" + pl.col("word"),
+        weight="weight",
+        is_block=pl.col("weight") >= BLOCK_WEIGHT,
+    )
+    name_keys = _name_keys(articles, weights)
+    figure_keys = (
+        statistics.filter(pl.col("value") >= MIN_FIGURE)
+        .select(
+            "article_id",
+            key="figure:" + pl.col("value").round(2).cast(pl.String),
+            weight=(FIGURE_WEIGHT * (1 + pl.col("value").log10())).clip(
+                upper_bound=MAX_FIGURE_WEIGHT
+            ),
+            is_block=pl.col("value") >= MIN_BLOCK_FIGURE,
+        )
+        .unique(["article_id", "key"])
+    )
+    lead_keys = (
+        statistics.filter(pl.col("metric").is_in(LEAD_METRICS))
+        .sort("char_start")
+        .group_by("article_id", maintain_order=True)
+        .agg(pl.col("metric").first(), pl.col("value").first())
+        .select(
+            "article_id",
+            key="lead:" + pl.col("metric") + ":" + pl.col("value").round(2).cast(pl.String),
+            weight=pl.lit(LEAD_WEIGHT),
+            is_block=pl.lit(True),
+        )
+    )
+    rounded = (
+        statistics.filter(pl.col("value") >= MIN_ROUNDED_FIGURE)
+        .with_columns(magnitude=pl.col("value").log10().floor())
+        .select(
+            "article_id",
+            key="about:"
+            + (
+                (pl.col("value") / 10 ** (pl.col("magnitude") - 1)).round(0)
+                * 10 ** (pl.col("magnitude") - 1)
+            )
+            .cast(pl.Int64)
+            .cast(pl.String),
+            weight=ROUNDED_SHARE
+            * (FIGURE_WEIGHT * (1 + pl.col("value").log10())).clip(upper_bound=MAX_FIGURE_WEIGHT),
+            is_block=pl.lit(False),
+        )
+        .unique(["article_id", "key"])
+    )
+    entity_keys = (
+        entities.filter(pl.col("entity_type").is_in(list(ENTITY_WEIGHTS)))
+        .select(
+            "article_id",
+            key=pl.col("entity_type") + ":" + pl.col("entity_id").str.to_lowercase(),
+            weight=pl.col("entity_type").replace_strict(ENTITY_WEIGHTS, return_dtype=pl.Float64),
+            is_block=pl.col("entity_type").is_in(["operation", "agency"]),
+        )
+        .unique(["article_id", "key"])
+    )
+    return (
+        pl.concat([word_keys, name_keys, figure_keys, rounded, lead_keys, entity_keys])
+        .sort(["article_id", "weight", "key"], descending=[False, True, False])
+        .group_by("article_id", maintain_order=True)
+        .head(SIGNATURE_KEYS)
+    )
+
+
+def _name_keys(articles: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
+    """Pairs of capitalised words in running text (not the title, whose words are all
+    capitalised in title case): names of groups, people and places. The two words are
+    sorted, so "Zhimin Qian" and "Qian Zhimin" are one name."""
+    pairs = (
+        articles.select(
+            "article_id",
+            language=pl.col("language").fill_null("en"),
+            name=pl.col("body").str.extract_all(r"\p{Lu}\p{Ll}+\s\p{Lu}\p{Ll}+"),
+        )
+        .explode("name")
+        .drop_nulls("name")
+        .unique(["article_id", "name"])
+        .with_columns(words=pl.col("name").str.to_lowercase().str.split(" ").list.sort())
+        .with_columns(first=pl.col("words").list.first(), second=pl.col("words").list.last())
+    )
+    lookup = weights.select("word", "language", "weight")
+    return (
+        pairs.join(
+            lookup.rename({"word": "first", "weight": "w1"}), on=["first", "language"], how="left"
+        )
+        .join(
+            lookup.rename({"word": "second", "weight": "w2"}), on=["second", "language"], how="left"
+        )
+        .select(
+            "article_id",
+            key="name:" + pl.col("first") + " " + pl.col("second"),
+            weight=(
+                pl.max_horizontal(pl.col("w1").fill_null(0), pl.col("w2").fill_null(0)) + NAME_BONUS
+            ).clip(upper_bound=MAX_ZIPF),
+        )
+        .filter(pl.col("weight") > NAME_BONUS)
+        .with_columns(is_block=pl.col("weight") >= BLOCK_WEIGHT)
+    )
+
+
+def main_operations(entities: pl.DataFrame) -> dict[str, tuple[frozenset[str], str | None]]:
+    """Per article: the operations it names and the one it names most (first on a tie)."""
+    ops = entities.filter(pl.col("entity_type") == "operation")
+    if ops.is_empty():
+        return {}
+    named = (
+        ops.group_by("article_id", "entity_id")
+        .agg(mentions=pl.len(), first=pl.col("char_start").min())
+        .sort(["article_id", "mentions", "first"], descending=[False, True, False])
+        .group_by("article_id", maintain_order=True)
+        .agg(names=pl.col("entity_id"), main=pl.col("entity_id").first())
+    )
+    return {a: (frozenset(names), main) for a, names, main in named.iter_rows()}
+
+
+def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
+    """Pairs (a new article, any article) that share a blocking key and whose dates (when
+    both have one) lie within the window; each with its weighted similarity and shared keys.
+
+    `dated` has article_id and published_date for every article in `keyed`.
+    """
+    blocks = keyed.filter(pl.col("is_block")).select("article_id", "key")
+    common = blocks.group_by("key").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
+    blocks = blocks.join(common, on="key", how="anti").join(dated, on="article_id")
+    new = blocks.filter(pl.col("article_id").is_in(new_ids))
+    pairs = (
+        new.join(blocks, on="key", suffix="_other")
+        .filter(pl.col("article_id") != pl.col("article_id_other"))
+        .with_columns(
+            gap=(pl.col("published_date") - pl.col("published_date_other")).dt.total_days().abs()
+        )
+        .filter(pl.col("gap").is_null() | (pl.col("gap") <= WINDOW.days))
+        .group_by(a="article_id", b="article_id_other")
+        .agg(
+            shared=pl.len(),
+            operation=pl.col("key").str.starts_with("operation:").any(),
+        )
+        .filter((pl.col("shared") >= MIN_BLOCK_KEYS) | pl.col("operation"))
+        .select("a", "b")
+    )
+    squares = keyed.with_columns(square=pl.col("weight") ** 2)
+    norms = squares.group_by("article_id").agg(norm=pl.col("square").sum().sqrt())
+    shared = (
+        pairs.join(squares.select(a="article_id", key="key", square="square"), on="a")
+        .join(squares.select(b="article_id", key="key"), on=["b", "key"])
+        .sort("square", descending=True)
+        .group_by("a", "b")
+        .agg(dot=pl.col("square").sum(), shared_keys=pl.col("key").head(EVIDENCE_KEYS))
+    )
+    return (
+        shared.join(norms.rename({"article_id": "a", "norm": "norm_a"}), on="a")
+        .join(norms.rename({"article_id": "b", "norm": "norm_b"}), on="b")
+        .select(
+            "a",
+            "b",
+            "shared_keys",
+            similarity=pl.col("dot") / (pl.col("norm_a") * pl.col("norm_b")),
+        )  # fmt: skip
+    )
+
+
+def _gap(one: date | None, other: date | None) -> int | None:
+    return abs((one - other).days) if one and other else None
+
+
+def assign(
+    new_ids: list[str],
+    pairs: pl.DataFrame,
+    profiles: dict[str, Profile],
+    known: dict[str, str],
+    run_id: str,
+) -> pl.DataFrame:
+    """Assign each new article, oldest first (undated last), to the incident of its best
+    match among the articles already assigned (`known`: article_id -> incident_id), or let
+    it found a new incident."""
+    incident_of = dict(known)
+    span: dict[str, tuple[date, date]] = {}
+
+    def widen(incident_id: str, day: date | None) -> None:
+        if day:
+            low, high = span.get(incident_id, (day, day))
+            span[incident_id] = (min(low, day), max(high, day))
+
+    for article_id, incident_id in known.items():
+        widen(incident_id, profiles.get(article_id, Profile()).published)
+    candidates: dict[str, list[tuple[float, str, list[str]]]] = {}
+    for a, b, shared_keys, similarity in pairs.select(
+        "a", "b", "shared_keys", "similarity"
+    ).iter_rows():
+        candidates.setdefault(a, []).append((similarity, b, shared_keys))
+    rows = []
+    for article_id in sorted(new_ids, key=lambda a: _age(profiles[a], a)):
+        art = profiles[article_id]
+        best = None
+        for similarity, other, shared_keys in sorted(
+            candidates.get(article_id, []), key=lambda c: (-c[0], c[1])
+        ):
+            incident_id = incident_of.get(other)
+            if incident_id is not None and _joins(
+                art, profiles[other], similarity, span.get(incident_id)
+            ):
+                best = (other, incident_id, similarity, shared_keys)
+                break
+        if best is None:
+            best = (None, f"inc-{article_id}", None, [])
+        other, incident_id, similarity, shared_keys = best
+        incident_of[article_id] = incident_id
+        widen(incident_id, art.published)
+        rows.append(
+            {
+                "article_id": article_id,
+                "incident_id": incident_id,
+                "published_date": art.published,
+                "matched_article_id": other,
+                "similarity": None if similarity is None else round(similarity, 4),
+                "date_gap_days": _gap(art.published, profiles[other].published) if other else None,
+                "shared_keys": shared_keys,
+                "run_id": run_id,
+            }
+        )
+    return pl.DataFrame(rows, schema=_links_schema())
+
+
+def _age(profile: Profile, article_id: str) -> tuple:
+    return (profile.published is None, profile.published or date.min, article_id)
+
+
+def _links_schema() -> pl.Schema:
+    return pl.from_arrow(INCIDENT_LINKS.empty_table()).schema  # type: ignore[union-attr]
+
+
+def _joins(art: Profile, other: Profile, similarity: float, span: tuple[date, date] | None) -> bool:
+    """Whether an article joins the incident of a candidate it is this similar to."""
+    if _leads_disagree(art, other):
+        similarity *= LEAD_CONFLICT
+    dated = art.published is not None and other.published is not None
+    if similarity < (MIN_SIMILARITY if dated else MIN_SIMILARITY_UNDATED):
+        return False
+    if (
+        art.main_operation
+        and other.main_operation
+        and art.main_operation not in other.operations
+        and other.main_operation not in art.operations
+    ):
+        return False  # each is about another named operation
+    if art.published and span:
+        low, high = min(span[0], art.published), max(span[1], art.published)
+        near = span[0] - WINDOW <= art.published <= span[1] + WINDOW
+        if not near or high - low > MAX_SPAN:
+            return False
+    return True
+
+
+def _leads_disagree(one: Profile, other: Profile) -> bool:
+    """Both lead with a count of one kind ("2 held", "6 held") and neither gives the other's:
+    two events. An update that gives the old and the new count does not disagree."""
+    if one.lead is None or other.lead is None or one.lead[0] != other.lead[0]:
+        return False
+    return one.lead[1] not in other.values and other.lead[1] not in one.values
+
+
+def profiles_of(
+    articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFrame
+) -> dict[str, Profile]:
+    """The Profile of each article."""
+    operations = main_operations(entities)
+    counted = statistics.filter(pl.col("metric").is_in(LEAD_METRICS))
+    leads = (
+        counted.sort("char_start")
+        .group_by("article_id", maintain_order=True)
+        .agg(lead=pl.struct("metric", "value").first())
+    )
+    values = statistics.group_by("article_id").agg(values=pl.col("value").unique())
+    table = (
+        articles.select("article_id", "published_date")
+        .join(leads, on="article_id", how="left")
+        .join(values, on="article_id", how="left")
+    )
+    return {
+        a: Profile(
+            day,
+            *operations.get(a, (frozenset(), None)),
+            (lead["metric"], lead["value"]) if lead else None,
+            frozenset(vals or []),
+        )
+        for a, day, lead, vals in table.iter_rows()
+    }
+
+
+def match(
+    articles: pl.DataFrame,
+    statistics: pl.DataFrame,
+    entities: pl.DataFrame,
+    links: pl.DataFrame,
+    run_id: str,
+) -> pl.DataFrame:
+    """Incident links (INCIDENT_LINKS) of the in-scope articles that `links` (those written
+    before) does not hold yet.
+
+    `articles` are the in-scope articles (relevant, not copies) of the lake, with article_id,
+    title, body, language and published_date; `statistics` and `entities` their rows.
+    """
+    linked = set(links.get_column("article_id").to_list())
+    new_ids = [a for a in articles.get_column("article_id").to_list() if a not in linked]
+    if not new_ids:
+        return pl.DataFrame(schema=_links_schema())
+    window = _window(articles, new_ids)
+    ids = window.get_column("article_id").to_list()
+    statistics = statistics.filter(pl.col("article_id").is_in(ids))
+    entities = entities.filter(pl.col("article_id").is_in(ids))
+    keyed = keys(window, statistics, entities)
+    pairs = candidate_pairs(keyed, window.select("article_id", "published_date"), new_ids)
+    known = dict(links.select("article_id", "incident_id").iter_rows())
+    return assign(new_ids, pairs, profiles_of(window, statistics, entities), known, run_id)
+
+
+def _window(articles: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
+    """The new articles and those they can match: every article reported within reach of a
+    new one's date, and the undated (all articles when a new one is undated)."""
+    days = articles.filter(pl.col("article_id").is_in(new_ids)).get_column("published_date")
+    if days.null_count():
+        return articles
+    reach = WINDOW + MAX_SPAN
+    return articles.filter(
+        pl.col("published_date").is_null()
+        | pl.col("published_date").is_between(days.min() - reach, days.max() + reach)
+    )
+
+
+def matcher_version() -> str:
+    """A short hash of this module: a change to the matching re-matches every article."""
+    with open(__file__, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:8]
