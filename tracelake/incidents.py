@@ -1,19 +1,22 @@
 """Incidents: the in-scope articles that report one real-world event share an incident_id.
 
-Each article is profiled as a set of weighted keys: its words (weighted by how rare the word
-is in its language, from wordfreq's frequency lists, so "Amritsar" weighs and "police" does
-not), its figures (value only, so "34 arrested" and "34 detained" agree; a larger number is
-rarer) and its named entities (operation, agency, country). Figures, names and entity ids
-are the same in every language, so a French and an English report of one event share them.
+Each article is profiled as a set of weighted keys: its words, weighted by how rare each is
+in the article's language (wordfreq's frequency lists: "Amritsar" weighs, "police" does not);
+its names (two capitalised words, in either order); its figures (by value, so "34 arrested"
+and "34 detained" agree, and rounded, so 128,000 and "130,000" agree; a larger number is
+rarer); its first count ("lead:arrested:6"); and its agencies, operations and countries.
+Figures, names and entity ids are the same in every language, so a French and an English
+report of one event share them. An article is compared on its heaviest keys only.
 
-Matching never compares all pairs: candidate pairs share a blocking key (a figure, an
-operation, an agency or a rare title word) and lie within a date window. A candidate pair
-joins when its weighted similarity passes a threshold (higher when a date is missing), their
-main operations do not differ, and the article's date lies within the window of the
-incident's reports. Articles are assigned once, oldest first; a later article joins the
-incident of the best-matching article already assigned, so incident ids never change (an
-incident is named after the article that founded it) and a new run matches only new
-articles against incidents of their window.
+Matching never compares all pairs: candidates share two blocking keys (rare words, names,
+figures, agencies) or an operation, and lie within a date window. A candidate joins when the
+weighted cosine of their keys passes a threshold (a higher one when a date is missing),
+halved when they lead with different counts or name only different people and places; never
+when each is about another named operation, or when its date lies outside the window of the
+incident's reports. Articles are assigned once, oldest first (undated last): each joins the
+incident of its best match among the articles already assigned, or founds one named after
+it, so incident ids never change and a new run matches only its new articles, against the
+articles of their window.
 """
 
 from __future__ import annotations
@@ -64,6 +67,10 @@ LEAD_CONFLICT = 0.5
 # The first count (its kind and value) is also a key of this weight: two briefs of one event
 # lead with the same count ("6 held") even when the rest of their words differ.
 LEAD_WEIGHT = 4.0
+# Two articles that each give distinctive names (name keys of weight DISTINCT_NAME or more)
+# and share none of them, and do not lead with the same count, are less alike by this factor.
+DISTINCT_NAME = 4.0
+NAME_CONFLICT = 0.5
 EVIDENCE_KEYS = 6  # shared keys kept as evidence, heaviest first
 
 # lake/staged/incident_links/<version>/part-<run_id>.parquet: one row per in-scope article.
@@ -90,32 +97,36 @@ class Profile:
     main_operation: str | None = None  # the operation it names most
     lead: tuple[str, float] | None = None  # the first count it gives: ("arrested", 34.0)
     values: frozenset[float] = frozenset()  # every figure it gives
+    names: frozenset[str] = frozenset()  # its distinctive names (people, groups, places)
 
 
 @lru_cache(maxsize=200_000)
 def word_weight(word: str, language: str) -> float:
-    from wordfreq import available_languages, zipf_frequency
+    """How rare a word is in a language (English for one wordfreq does not list): 0 for the
+    commonest words, MAX_ZIPF for words it has never seen."""
+    from wordfreq import zipf_frequency
 
-    lang = language if language in _languages(tuple(available_languages())) else "en"
+    lang = language if language in _wordfreq_languages() else "en"
     return max(0.0, MAX_ZIPF - zipf_frequency(word, lang))
 
 
 @lru_cache(maxsize=1)
-def _languages(names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(names)
+def _wordfreq_languages() -> frozenset[str]:
+    from wordfreq import available_languages
+
+    return frozenset(available_languages())
 
 
 def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFrame) -> pl.DataFrame:
     """The weighted keys of each article: (article_id, key, weight, is_block).
 
-    `articles` needs article_id, title, body, language; `statistics` article_id, value;
-    `entities` article_id, entity_type, entity_id.
+    `articles` needs article_id, title, body, language; `statistics` article_id, metric,
+    value, char_start; `entities` article_id, entity_type, entity_id.
     """
     words = (
         articles.select(
             "article_id",
             language=pl.col("language").fill_null("en"),
-            title=pl.col("title").str.to_lowercase().str.extract_all(r"\p{L}{3,}"),
             word=pl.concat_str("title", "body", separator="\n")
             .str.to_lowercase()
             .str.extract_all(r"\p{L}{3,}"),
@@ -123,7 +134,6 @@ def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFram
         .explode("word")
         .drop_nulls("word")
         .unique(["article_id", "word"])
-        .with_columns(in_title=pl.col("word").is_in(pl.col("title")).over("article_id"))
     )
     lookup = words.select("word", "language").unique()
     weights = lookup.with_columns(
@@ -368,6 +378,8 @@ def _joins(art: Profile, other: Profile, similarity: float, span: tuple[date, da
     """Whether an article joins the incident of a candidate it is this similar to."""
     if _leads_disagree(art, other):
         similarity *= LEAD_CONFLICT
+    if art.names and other.names and not art.names & other.names and art.lead != other.lead:
+        similarity *= NAME_CONFLICT  # each names its own people and places
     dated = art.published is not None and other.published is not None
     if similarity < (MIN_SIMILARITY if dated else MIN_SIMILARITY_UNDATED):
         return False
@@ -395,9 +407,18 @@ def _leads_disagree(one: Profile, other: Profile) -> bool:
 
 
 def profiles_of(
-    articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFrame
+    articles: pl.DataFrame,
+    statistics: pl.DataFrame,
+    entities: pl.DataFrame,
+    keyed: pl.DataFrame | None = None,
 ) -> dict[str, Profile]:
-    """The Profile of each article."""
+    """The Profile of each article (`keyed`: its keys, when already made)."""
+    keyed = keys(articles, statistics, entities) if keyed is None else keyed
+    names = (
+        keyed.filter(pl.col("key").str.starts_with("name:") & (pl.col("weight") >= DISTINCT_NAME))
+        .group_by("article_id")
+        .agg(names=pl.col("key"))
+    )
     operations = main_operations(entities)
     counted = statistics.filter(pl.col("metric").is_in(LEAD_METRICS))
     leads = (
@@ -410,6 +431,7 @@ def profiles_of(
         articles.select("article_id", "published_date")
         .join(leads, on="article_id", how="left")
         .join(values, on="article_id", how="left")
+        .join(names, on="article_id", how="left")
     )
     return {
         a: Profile(
@@ -417,8 +439,9 @@ def profiles_of(
             *operations.get(a, (frozenset(), None)),
             (lead["metric"], lead["value"]) if lead else None,
             frozenset(vals or []),
+            frozenset(named or []),
         )
-        for a, day, lead, vals in table.iter_rows()
+        for a, day, lead, vals, named in table.iter_rows()
     }
 
 
@@ -446,7 +469,8 @@ def match(
     keyed = keys(window, statistics, entities)
     pairs = candidate_pairs(keyed, window.select("article_id", "published_date"), new_ids)
     known = dict(links.select("article_id", "incident_id").iter_rows())
-    return assign(new_ids, pairs, profiles_of(window, statistics, entities), known, run_id)
+    profiles = profiles_of(window, statistics, entities, keyed)
+    return assign(new_ids, pairs, profiles, known, run_id)
 
 
 def _window(articles: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
