@@ -14,50 +14,71 @@ from tracelake import extract, incidents, read, segment
 
 # One event (a smuggling ring broken up in Calais), told by a wire in English, a French
 # paper and a police release; a later update raises the count of arrests.
-CALAIS_EN = """\
-Police break up Channel smuggling ring, 14 arrested
-Published: 12 March 2024
-
-French and British police arrested 14 people suspected of smuggling migrants across the Channel in small boats, Europol said on Tuesday. The network, led by a man named Dara Kovani, charged each passenger 3,500 euros and moved at least 1,200 people since 2022. Officers searched 9 addresses in Calais, Dunkirk and Lille and seized 6 inflatable boats.
-"""
-CALAIS_FR = """\
-Démantèlement d'un réseau de passeurs à Calais : 14 interpellations
-Publié le 13 mars 2024
-
-Les polices française et britannique ont interpellé 14 personnes soupçonnées d'avoir fait passer des migrants vers l'Angleterre à bord de small boats, selon Europol. Le réseau, dirigé par Dara Kovani, facturait 3 500 euros par passager et aurait fait traverser au moins 1 200 personnes depuis 2022. Six bateaux pneumatiques ont été saisis à Calais et Dunkerque.
-"""
-CALAIS_UPDATE = """\
-Channel smuggling ring: arrests rise to 17
-Published: 15 March 2024
-
-Three more suspects linked to the migrant smuggling network of Dara Kovani were arrested in Lille, bringing the number of people held to 17, Europol said. The 14 arrested earlier this week remain in custody. The ring charged 3,500 euros a crossing and moved at least 1,200 people.
-"""
+CALAIS_EN = (
+    "Police break up Channel smuggling ring, 14 arrested\n"
+    "Published: 12 March 2024\n"
+    "\n"
+    "French and British police arrested 14 people suspected of smuggling migrants "
+    "across the Channel in small boats, Europol said on Tuesday. The network, led by "
+    "a man named Dara Kovani, charged each passenger 3,500 euros and moved at least "
+    "1,200 people since 2022. Officers searched 9 addresses in Calais, Dunkirk and "
+    "Lille and seized 6 inflatable boats.\n"
+)
+CALAIS_FR = (
+    "Démantèlement d'un réseau de passeurs à Calais : 14 interpellations\n"
+    "Publié le 13 mars 2024\n"
+    "\n"
+    "Les polices française et britannique ont interpellé 14 personnes soupçonnées "
+    "d'avoir fait passer des migrants vers l'Angleterre à bord de small boats, selon "
+    "Europol. Le réseau, dirigé par Dara Kovani, facturait 3 500 euros par passager "
+    "et aurait fait traverser au moins 1 200 personnes depuis 2022. Six bateaux "
+    "pneumatiques ont été saisis à Calais et Dunkerque.\n"
+)
+CALAIS_UPDATE = (
+    "Channel smuggling ring: arrests rise to 17\n"
+    "Published: 15 March 2024\n"
+    "\n"
+    "Three more suspects linked to the migrant smuggling network of Dara Kovani were "
+    "arrested in Lille, bringing the number of people held to 17, Europol said. The "
+    "14 arrested earlier this week remain in custody. The ring charged 3,500 euros a "
+    "crossing and moved at least 1,200 people.\n"
+)
 # A look-alike a week later: same agencies, same crime, another port, other people and figures.
-OSTEND = """\
-Police break up Channel smuggling ring, 5 arrested
-Published: 19 March 2024
-
-Belgian and British police arrested 5 people suspected of smuggling migrants across the Channel in small boats, Europol said on Tuesday. The group, run from Ostend by Marek Voss, charged 2,000 euros a seat and sent about 300 people across since last summer. Officers searched 4 homes in Ostend and Bruges and seized two engines.
-"""
+OSTEND = (
+    "Police break up Channel smuggling ring, 5 arrested\n"
+    "Published: 19 March 2024\n"
+    "\n"
+    "Belgian and British police arrested 5 people suspected of smuggling migrants "
+    "across the Channel in small boats, Europol said on Tuesday. The group, run from "
+    "Ostend by Marek Voss, charged 2,000 euros a seat and sent about 300 people "
+    "across since last summer. Officers searched 4 homes in Ostend and Bruges and "
+    "seized two engines.\n"
+)
 # Unrelated events of the same fortnight.
-LISBON = """\
-Labour trafficking: 22 farm workers freed near Lisbon
-Published: 14 March 2024
-
-Portuguese police freed 22 farm workers held in debt bondage on an estate near Lisbon and arrested the couple who ran it. The workers had been recruited in Nepal and paid nothing for months, the labour inspectorate said.
-"""
-SENTINEL = """\
-Operation Harbour Light: 40 arrested over port fraud
-Published: 14 March 2024
-
-Customs officers arrested 40 people in Operation Harbour Light, which targeted a fraud ring at the port of Antwerp that laundered 12 million euros through shell companies.
-"""
-OTHER_OPERATION = """\
-Operation Night Net: 38 arrested over port fraud
-Published: 16 March 2024
-
-Customs officers arrested 38 people in Operation Night Net, which targeted a fraud ring at the port of Rotterdam that laundered 12 million euros through shell companies.
-"""
+LISBON = (
+    "Labour trafficking: 22 farm workers freed near Lisbon\n"
+    "Published: 14 March 2024\n"
+    "\n"
+    "Portuguese police freed 22 farm workers held in debt bondage on an estate near "
+    "Lisbon and arrested the couple who ran it. The workers had been recruited in "
+    "Nepal and paid nothing for months, the labour inspectorate said.\n"
+)
+SENTINEL = (
+    "Operation Harbour Light: 40 arrested over port fraud\n"
+    "Published: 14 March 2024\n"
+    "\n"
+    "Customs officers arrested 40 people in Operation Harbour Light, which targeted a"
+    " fraud ring at the port of Antwerp that laundered 12 million euros through shell"
+    " companies.\n"
+)
+OTHER_OPERATION = (
+    "Operation Night Net: 38 arrested over port fraud\n"
+    "Published: 16 March 2024\n"
+    "\n"
+    "Customs officers arrested 38 people in Operation Night Net, which targeted a "
+    "fraud ring at the port of Rotterdam that laundered 12 million euros through "
+    "shell companies.\n"
+)
 
 
 def lake(*texts: str, prefix: str = "d") -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
