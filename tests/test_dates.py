@@ -38,6 +38,25 @@ def test_values_that_give_no_date(value: object) -> None:
     assert dates.parse_date(value) is None
 
 
+@pytest.mark.parametrize(
+    ("value", "reference", "expected"),
+    [
+        ("03-19 21:20", date(2026, 3, 25), date(2026, 3, 19)),
+        ("12-30", date(2026, 1, 5), date(2025, 12, 30)),  # the latest such day not after it
+        ("19 March", date(2026, 3, 25), date(2026, 3, 19)),
+        ("March 26", date(2026, 3, 25), date(2025, 3, 26)),
+        ("2022-03-02", date(2026, 3, 25), date(2022, 3, 2)),  # a full date keeps its year
+        ("03-19", None, None),
+        ("13-40", date(2026, 3, 25), None),
+        ("2 held in raid", date(2026, 3, 25), None),
+    ],
+)
+def test_year_less_dates_take_the_year_of_a_reference(
+    value: str, reference: date | None, expected: date | None
+) -> None:
+    assert dates.parse_date_in(value, reference) == expected
+
+
 def test_month_names_cover_the_detected_languages() -> None:
     names = dates.month_names()
     expected = {"janvier": 1, "fevrier": 2, "marzo": 3, "märz": 3, "maggio": 5, "juni": 6,

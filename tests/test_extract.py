@@ -758,3 +758,26 @@ def test_number_words_are_read_in_the_article_language(
     language: str, sentence: str, expected: set[tuple]
 ) -> None:
     assert figures(sentence, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        (
+            "INTERPOL Operation Red Card 2.0 Arrests 651 in African Cybercrime Crackdown",
+            "Operation Red Card 2.0 ran from December to January in 16 countries.",
+            "Red Card 2.0",
+        ),
+        (
+            "Operation Blue Amber Nets 40 Suspects In Port Raids",
+            "Officers in Operation Blue Amber searched 12 warehouses.",
+            "Blue Amber",
+        ),
+    ],
+)
+def test_title_case_headline_does_not_run_on_past_the_operation_name(
+    title: str, body: str, expected: str
+) -> None:
+    found = extract.entities(article(body).with_columns(title=pl.lit(title)), "test")
+    operations = found.filter(pl.col("entity_type") == "operation").get_column("entity_id")
+    assert set(operations) == {expected}

@@ -205,3 +205,45 @@ def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         files = con.execute("select distinct source_file from marts.dim_articles").fetchall()
     assert sorted(f for (f,) in files) == sorted(names)
+
+
+VERACRUZ_ES = (
+    "Hallan a 129 migrantes encerrados en un tráiler abandonado en Veracruz\n"
+    "19 de mayo de 2023\n\n"
+    "Soldados y agentes del Instituto Nacional de Migración encontraron a 129 migrantes, "
+    "entre ellos 31 menores no acompañados, dentro de la caja sellada de un tráiler "
+    "abandonado en una carretera de Veracruz. Los migrantes dijeron haber pagado 4,500 "
+    "dólares por persona a una red de traficantes que prometió llevarlos a Reynosa. La "
+    "fiscalía abrió una investigación por tráfico de personas.\n"
+)
+
+
+def test_a_new_report_joins_its_incident_and_renames_none(
+    first_run: tuple[dict, Path], tmp_path: Path
+) -> None:
+    report, data = first_run
+    source, copy = tmp_path / "source", tmp_path / "data"
+    shutil.copytree(report["source_dir"], source)
+    shutil.copytree(data, copy)
+    query = "select article_id, source_file, incident_id from marts.dim_articles order by 1"
+    with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
+        before = {a: (f, i) for a, f, i in con.execute(query).fetchall()}
+        incidents_before = con.execute("select count(*) from marts.fct_incidents").fetchone()[0]
+    (source / "veracruz_es.txt").write_text(VERACRUZ_ES, encoding="utf-8")
+    again = pipeline(str(source), str(copy))
+    assert again["stages"]["match_incidents"]["articles"] == 1
+    with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
+        after = {a: (f, i) for a, f, i in con.execute(query).fetchall()}
+        incidents_after = con.execute("select count(*) from marts.fct_incidents").fetchone()[0]
+        joined = con.execute(
+            "select b.matched_article_id, b.shared_keys, i.article_count "
+            "from marts.bridge_incident_articles b join marts.fct_incidents i using (incident_id) "
+            "join marts.dim_articles a using (article_id) where a.source_file = 'veracruz_es.txt'"
+        ).fetchone()
+    assert {a: after[a] for a in before} == before  # no incident renamed
+    [(new_file, new_incident)] = [v for a, v in after.items() if a not in before]
+    assert new_file == "veracruz_es.txt"
+    veracruz = {i for f, i in before.values() if f == "single_article.txt"}
+    assert new_incident in veracruz  # the Spanish report joined the English one's incident
+    assert incidents_after == incidents_before
+    assert joined[0] in before and joined[1] and joined[2] >= 2

@@ -174,6 +174,41 @@ def test_json_shapes_and_field_names(document: object) -> None:
     assert "Four were held." in reading.text
 
 
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        # a news bot's export: items stamped "MM-DD HH:MM", the export stamped with its year
+        (
+            {"updated": "2026-03-25 13:42", "articles": [
+                {"title": "Smugglers held", "summary": "Four were held.", "time": "03-19 21:20"},
+                {"title": "Port raid", "summary": "Two were held.", "time": "12-30 08:00"},
+            ]},
+            [date(2026, 3, 19), date(2025, 12, 30)],
+        ),
+        # a crawler's dump: day and month names, the crawl date on the wrapper
+        (
+            {"crawled_at": "2024-01-09T10:00:00Z", "items": [
+                {"headline": "Smugglers held", "text": "Four were held.", "date": "8 January"},
+                {"headline": "Port raid", "text": "Two were held.", "date": "December 31"},
+            ]},
+            [date(2024, 1, 8), date(2023, 12, 31)],
+        ),
+    ],
+)  # fmt: skip
+def test_year_less_item_dates_take_the_year_of_the_export(
+    document: dict, expected: list[date]
+) -> None:
+    reading = read.read("feed.json", json.dumps(document))
+    assert [item["published"] for item in reading.items] == expected
+    assert {item["date_source"] for item in reading.items} == {"field"}
+
+
+def test_year_less_item_dates_without_an_export_date_stay_unknown() -> None:
+    records = [{"title": "Smugglers held", "text": "Four were held.", "time": "03-19 21:20"}]
+    reading = read.read("feed.json", json.dumps(records))
+    assert reading.items[0]["published"] is None
+
+
 def test_json_summary_and_subtitle_lead_the_body() -> None:
     records = [
         {"title": "Raid in port", "subtitle": "Customs acted at night.", "text": "Two held."}

@@ -1,5 +1,5 @@
--- Arrests by agency and year: per incident the largest arrest figure it gives, added up
--- over the incidents that name the agency (an incident naming two agencies counts for both).
+-- Arrests by agency and year: per incident its reconciled arrest figure, added up over the
+-- incidents that name the agency (an incident naming two agencies counts for both).
 select
     agencies.name as agency,
     agency_years.agency_id,

@@ -1,6 +1,7 @@
 -- One row per incident and counted metric: the figure its articles support, reconciled.
--- Each article gives the value it states first for the metric (its headline figure; later
--- figures are often of other events or of a part of this one). The
+-- Each article gives its headline figure for the metric: the first exact one it states, else
+-- its first ("dozens" gives way to "57"; later figures are often of other events or of a
+-- part of this one). The
 -- incident's value is the one most articles give (the larger on a tie), unless its latest
 -- report gives a larger one after the first report of that value: an update, kept and
 -- marked (is_update). Money and the catch-all count are not reconciled: sums of money are
@@ -28,7 +29,10 @@ article_values as (
         article_incidents.incident_id,
         statistics.article_id,
         statistics.metric,
-        arg_min(statistics.value, statistics.char_start) as value,
+        arg_min(
+            statistics.value,
+            [case when statistics.qualifier = 'exact' then 0 else 1 end, statistics.char_start]
+        ) as value,
         any_value(statistics.published_date) as published_date
 
     from statistics
