@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from flows.pipeline import pipeline
+from tracelake import land
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -32,6 +33,12 @@ def article(n: int, place: str) -> str:
     )
 
 
+RUSSIAN = (
+    "Полиция задержала двенадцать человек по подозрению в торговле людьми.\n\n"
+    "По данным следствия, группа вербовала женщин в соседних странах и обещала им работу.\n"
+)
+# Bytes Windows-1252 leaves undefined among English: any Cyrillic code page reads them.
+GARBAGE = b"Police \x81\x8d arrested \xe9 people " * 4
 LANDED = {
     "good.txt": article(1, "Calais").encode(),
     "utf16.txt": article(2, "Dunkerque").encode("utf-16"),
@@ -43,18 +50,21 @@ LANDED = {
     "ünïcödé.txt": article(8, "Málaga").encode(),
     "new\nline.txt": article(9, "Sevilla").encode(),
     LATIN1_NAME: article(1, "Granada").encode(),
+    "ru-cp1251.txt": RUSSIAN.encode("cp1251"),
+    "garbage-8bit.txt": GARBAGE,
 }
 PROBLEMS = {
     "damaged-utf8.txt": "1 invalid UTF-8 sequence(s), the first at byte 189; replaced by U+FFFD",
     "truncated-utf8.txt": "ends inside a UTF-8 character at byte 273 (file cut short?); "
     "replaced by U+FFFD",
     "export.jsonl": "line 2: invalid JSON (Expecting property name enclosed in double quotes)",
+    "garbage-8bit.txt": land.decode(GARBAGE)[2][0],
 }
 QUARANTINED = {
     "empty.txt": "empty file",
     "photo.jpg": "not text: JPEG image",
     "archive.zip": "not text: ZIP archive",
-    "garbage-8bit.txt": "invalid UTF-8 and not Windows-1252 either",
+    "noise-8bit.txt": "invalid UTF-8 and no known encoding reads the bytes as text",
     "big.txt": f"larger than the limit of {MAX_FILE_BYTES} bytes",
     "unreadable.txt": "cannot read: Permission denied",
     "loop_a": "broken link",
@@ -90,7 +100,7 @@ def bad_run(
         "empty.txt": b"",
         "photo.jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(200),
         "archive.zip": zip_bytes(),
-        "garbage-8bit.txt": b"Police \x81\x8d arrested \xe9 people " * 4,
+        "noise-8bit.txt": bytes(range(128, 256)) * 20,
         "big.txt": article(2, "Paris").encode() * 40,
         "unreadable.txt": article(3, "Lyon").encode(),
     }
@@ -147,6 +157,8 @@ def test_good_files_are_landed_and_the_run_publishes(bad_run: tuple) -> None:
     assert documents["utf16.txt"][0] == "utf-16"
     assert documents["utf8-bom.txt"][0] == "utf-8-sig"
     assert documents["cp1252.txt"][0] == "cp1252"
+    assert documents["ru-cp1251.txt"][0] == "cp1251"
+    assert "low confidence" in PROBLEMS["garbage-8bit.txt"]
     assert documents["page.html"][1] == "html"
     assert documents["export.jsonl"][1:] == ("jsonl", [PROBLEMS["export.jsonl"]])
     assert documents["damaged-utf8.txt"][2] == [PROBLEMS["damaged-utf8.txt"]]
@@ -165,7 +177,7 @@ def test_quarantine_keeps_the_original_bytes_and_the_reason(bad_run: tuple) -> N
         record = json.loads(path.read_text())
         records[record["file"]] = record
     assert sorted(records) == sorted(QUARANTINED)
-    for name in ("empty.txt", "photo.jpg", "archive.zip", "garbage-8bit.txt"):
+    for name in ("empty.txt", "photo.jpg", "archive.zip", "noise-8bit.txt"):
         kept = data / "lake" / "quarantine" / records[name]["bytes_kept"]
         assert kept.read_bytes() == files[name]
     for name in ("big.txt", "unreadable.txt", "loop_a", "pipe.txt"):  # nothing read to keep

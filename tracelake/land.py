@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tracelake import read
+from tracelake import charset, read
 from tracelake.read import UnreadableInput
 from tracelake.schemas import RAW_DOCUMENTS
 
@@ -153,8 +153,6 @@ def sniff_binary(data: bytes) -> str | None:
     for magic, kind in MAGIC.items():
         if data.startswith(magic):
             return kind
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None
     head = data[:8192]
     if b"\x00" in head:
         return "binary data (NUL bytes)"
@@ -165,7 +163,9 @@ def sniff_binary(data: bytes) -> str | None:
 
 
 def decode(data: bytes) -> tuple[str, str, list[str]]:
-    """Bytes to (text, encoding, problems): BOMs honoured, then UTF-8, then Windows-1252.
+    """Bytes to (text, encoding, problems): byte-order marks honoured, then UTF-16/32 without
+    one, UTF-8, mostly-UTF-8 with bad bytes, then the legacy encoding charset-normalizer
+    finds (tracelake/charset.py; a doubtful guess is noted in `problems`).
 
     Raises UnreadableInput when the bytes are not text.
     """
@@ -177,11 +177,12 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
             # The file says it is UTF-8: keep it so, with the bad bytes replaced and noted.
             text, problems = _damaged_utf8(body, error, declared=True)
             return text, "utf-8-sig", problems
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "utf-16", []
-        except UnicodeDecodeError as error:
-            raise UnreadableInput(f"invalid UTF-16 after its byte-order mark: {error}") from error
+    try:
+        wide = charset.by_bom(data) or charset.wide_without_bom(data)
+    except UnicodeDecodeError as error:
+        raise UnreadableInput(f"invalid UTF-16/32 after its byte-order mark: {error}") from error
+    if wide:
+        return wide.text, wide.encoding, list(wide.problems)
     kind = sniff_binary(data)
     if kind:
         raise UnreadableInput(f"not text: {kind}")
@@ -190,19 +191,18 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     except UnicodeDecodeError as utf8_error:
         # Mostly-UTF-8 with a few bad bytes (a file cut mid-character, one stray Latin-1 byte
         # in a UTF-8 page) stays UTF-8 with U+FFFD for the bad bytes and a note in `problems`:
-        # read as Windows-1252 instead, every correct accented letter would turn into mojibake
-        # ("é" -> "Ã©") for the sake of one byte. A real Windows-1252 / Latin-1 file has
-        # (almost) no valid UTF-8 multi-byte sequence, as an accented letter is seldom followed
-        # by a byte in 0x80-0xBF, so "more valid UTF-8 characters than bad bytes" tells them apart.
+        # read in a legacy encoding instead, every correct accented letter would turn into
+        # mojibake ("é" -> "Ã©") for the sake of one byte. A real legacy file has (almost) no
+        # valid UTF-8 multi-byte sequence, as an accented letter is seldom followed by a byte
+        # in 0x80-0xBF, so "more valid UTF-8 characters than bad bytes" tells them apart.
         text, problems = _damaged_utf8(data, utf8_error)
         if problems:
             return text, "utf-8", problems
         try:
-            return data.decode("cp1252"), "cp1252", []
-        except UnicodeDecodeError:
-            raise UnreadableInput(
-                f"invalid UTF-8 and not Windows-1252 either: {utf8_error}"
-            ) from utf8_error
+            found = charset.legacy(data)
+        except charset.UnknownEncoding as error:
+            raise UnreadableInput(f"invalid UTF-8 and {error}") from error
+        return found.text, found.encoding, list(found.problems)
 
 
 def _damaged_utf8(
