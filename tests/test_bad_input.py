@@ -5,7 +5,9 @@ run reports them all and still publishes."""
 from __future__ import annotations
 
 import codecs
+import gzip
 import json
+import lzma
 import os
 import zipfile
 from io import BytesIO
@@ -63,7 +65,7 @@ PROBLEMS = {
 QUARANTINED = {
     "empty.txt": "empty file",
     "photo.jpg": "not text: JPEG image",
-    "archive.zip": "not text: ZIP archive",
+    "bomb.txt.gz": "gzip content larger than the limit of 8000 bytes (a compression bomb?)",
     "noise-8bit.txt": "invalid UTF-8 and no known encoding reads the bytes as text",
     "big.txt": f"larger than the limit of {MAX_FILE_BYTES} bytes",
     "unreadable.txt": "cannot read: Permission denied",
@@ -73,10 +75,14 @@ QUARANTINED = {
 }
 
 
+# Compressed files land what they hold, each under the file's name and its own.
+UNPACKED = ("archive.zip/a.txt", "report.txt.xz/report.txt")
+
+
 def zip_bytes() -> bytes:
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("a.txt", article(1, "Calais"))
+        archive.writestr("a.txt", article(11, "Ostend"))
     return buffer.getvalue()
 
 
@@ -100,6 +106,8 @@ def bad_run(
         "empty.txt": b"",
         "photo.jpg": b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(200),
         "archive.zip": zip_bytes(),
+        "report.txt.xz": lzma.compress(article(12, "Bilbao").encode()),
+        "bomb.txt.gz": gzip.compress(b"A" * 200_000),
         "noise-8bit.txt": bytes(range(128, 256)) * 20,
         "big.txt": article(2, "Paris").encode() * 40,
         "unreadable.txt": article(3, "Lyon").encode(),
@@ -136,14 +144,14 @@ def test_every_bad_file_is_reported_with_its_reason(bad_run: tuple) -> None:
     assert sorted(reasons) == sorted(QUARANTINED)
     for name, reason in QUARANTINED.items():
         assert reasons[name].startswith(reason), (name, reasons[name])
-    assert report["documents_seen"] == len(LANDED) + 2 + len(QUARANTINED)
+    assert report["documents_seen"] == len(LANDED) + len(UNPACKED) + 2 + len(QUARANTINED)
 
 
 def test_good_files_are_landed_and_the_run_publishes(bad_run: tuple) -> None:
     report, _, data, _ = bad_run
     assert report["status"] == "succeeded"
     assert report["published"] is True
-    assert report["documents_landed"] == len(LANDED) + 2
+    assert report["documents_landed"] == len(LANDED) + len(UNPACKED) + 2
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         documents = dict(
             (row[0], row[1:])
@@ -151,7 +159,7 @@ def test_good_files_are_landed_and_the_run_publishes(bad_run: tuple) -> None:
                 "select source_file, encoding, content_type, problems from marts.dim_documents"
             ).fetchall()
         )
-    expected_names = {*LANDED, "export.jsonl", "page.html"} - {LATIN1_NAME}
+    expected_names = {*LANDED, *UNPACKED, "export.jsonl", "page.html"} - {LATIN1_NAME}
     assert set(documents) == expected_names | {"caf\\xe9-latin1.txt"}
     assert documents["new\nline.txt"][:2] == ("utf-8", "text")  # the name kept as it is
     assert documents["utf16.txt"][0] == "utf-16"
@@ -177,7 +185,7 @@ def test_quarantine_keeps_the_original_bytes_and_the_reason(bad_run: tuple) -> N
         record = json.loads(path.read_text())
         records[record["file"]] = record
     assert sorted(records) == sorted(QUARANTINED)
-    for name in ("empty.txt", "photo.jpg", "archive.zip", "noise-8bit.txt"):
+    for name in ("empty.txt", "photo.jpg", "bomb.txt.gz", "noise-8bit.txt"):
         kept = data / "lake" / "quarantine" / records[name]["bytes_kept"]
         assert kept.read_bytes() == files[name]
     for name in ("big.txt", "unreadable.txt", "loop_a", "pipe.txt"):  # nothing read to keep

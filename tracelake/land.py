@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tracelake import charset, read
+from tracelake import archives, charset, read
 from tracelake.read import UnreadableInput
 from tracelake.schemas import RAW_DOCUMENTS
 
@@ -271,33 +271,49 @@ def land_files(
         except OSError as error:
             result.quarantined.append(Quarantined(name, f"cannot read: {error.strerror or error}"))
             continue
-        doc_id = hashlib.sha256(data).hexdigest()
-        if doc_id in known or doc_id in seen_in_batch:
-            result.present.append(name)
-            continue
         try:
-            text, kind, encoding, problems, items = read_document(name, data)
-        except (UnreadableInput, UnicodeDecodeError) as error:
+            documents = unpacked(name, data, max_file_bytes)
+        except UnreadableInput as error:
+            doc_id = hashlib.sha256(data).hexdigest()
             result.quarantined.append(Quarantined(name, str(error), doc_id, len(data)))
             result.quarantined_bytes[doc_id] = data
             continue
-        seen_in_batch.add(doc_id)
-        rows.append(
-            {
-                "doc_id": doc_id,
-                "source_file": name,
-                "content_type": kind,
-                "encoding": encoding,
-                "size_bytes": len(data),
-                "text": text,
-                "problems": problems,
-                "items": items,
-                "landed_at": landed_at,
-                "run_id": run_id,
-            }
-        )
+        for doc_name, doc_data in documents:
+            doc_id = hashlib.sha256(doc_data).hexdigest()
+            if doc_id in known or doc_id in seen_in_batch:
+                result.present.append(doc_name)
+                continue
+            try:
+                text, kind, encoding, problems, items = read_document(doc_name, doc_data)
+            except (UnreadableInput, UnicodeDecodeError) as error:
+                result.quarantined.append(Quarantined(doc_name, str(error), doc_id, len(doc_data)))
+                result.quarantined_bytes[doc_id] = doc_data
+                continue
+            seen_in_batch.add(doc_id)
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "source_file": doc_name,
+                    "content_type": kind,
+                    "encoding": encoding,
+                    "size_bytes": len(doc_data),
+                    "text": text,
+                    "problems": problems,
+                    "items": items,
+                    "landed_at": landed_at,
+                    "run_id": run_id,
+                }
+            )
     result.documents = pa.Table.from_pylist(rows, schema=RAW_DOCUMENTS)
     return result
+
+
+def unpacked(name: str, data: bytes, limit: int) -> list[tuple[str, bytes]]:
+    """The documents a file holds: its members when it is compressed (tracelake/archives.py;
+    a compressed WARC stays whole for its reader), else the file itself."""
+    if archives.kind(data) is None or archives.is_compressed_warc(name, data):
+        return [(name, data)]
+    return list(archives.members(name, data, limit))
 
 
 def write_quarantine(folder: Path, item: Quarantined, data: bytes | None, run_id: str) -> None:
