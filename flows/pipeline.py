@@ -15,10 +15,12 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 from tracelake import publish, stages, transform, validate
 from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
+from tracelake.land import SourceMissing
 from tracelake.progress import StageProgress
 from tracelake.report import RunReport, to_dict
 from tracelake.runlock import run_lock
@@ -31,7 +33,12 @@ class RunFailed(RuntimeError):
 # Retries (with back-off) only on the tasks that touch the source folder or the published
 # files, where a failure may be passing (a network share, a file being replaced); the text
 # and SQL stages are deterministic, so a retry would fail the same way.
-IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5]}
+def _passing_fault(task: object, task_run: object, state: State) -> bool:
+    """Retry unless the source folder is missing: that is a mistake, not a passing fault."""
+    return not isinstance(state.result(raise_on_failure=False), SourceMissing)
+
+
+IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5], "retry_condition_fn": _passing_fault}
 
 
 @task(name="discover", cache_policy=NO_CACHE, **IO_RETRIES)

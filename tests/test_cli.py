@@ -148,3 +148,55 @@ def test_status_tells_a_killed_run_from_a_running_one(
 def test_status_without_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["status", "--data-dir", str(tmp_path)]) == 1
     assert "no run yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("make_args", "env", "message"),
+    [
+        (lambda t: ["run", "--source", str(t / "missing"), "--data-dir", str(t / "data")], {},
+         "source folder {t}/missing does not exist: give an existing folder with --source"),
+        (lambda t: ["run", "--source", str(t), "--data-dir", str(t / "file.txt" / "data")], {},
+         "cannot write to data dir {t}/file.txt/data (Not a directory): choose another"),
+        (lambda t: ["serve", "--cron", "every hour", "--source", str(t)], {},
+         "bad cron expression 'every hour': give five fields"),
+        (lambda t: ["run", "--source", str(t), "--data-dir", str(t / "data")],
+         {"TRACELAKE_BATCH_SIZE": "lots"},
+         "a TRACELAKE_* setting is not valid: TRACELAKE_BATCH_SIZE must be a whole number"),
+    ],
+    ids=["source-missing", "data-dir-unwritable", "bad-cron", "bad-setting"],
+)  # fmt: skip
+def test_a_usage_mistake_is_one_clear_line_and_exit_2(
+    tmp_path: Path, make_args: object, env: dict, message: str
+) -> None:
+    (tmp_path / "file.txt").write_text("not a folder")
+    done = subprocess.run(
+        [str(TRACELAKE), *make_args(tmp_path)],  # type: ignore[operator]
+        capture_output=True, text=True, timeout=60, check=False, env=os.environ | env,
+    )  # fmt: skip
+    assert done.returncode == cli.EXIT_USAGE
+    assert done.stderr.startswith("tracelake: " + message.format(t=tmp_path))
+    assert len(done.stderr.strip().splitlines()) == 1  # no traceback
+    assert not (tmp_path / "data" / "runs").exists()
+
+
+def test_a_flow_run_on_a_missing_source_is_not_retried(
+    prefect_server: None, tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.pipeline import pipeline
+
+    state = pipeline(str(tmp_path / "missing"), str(tmp_path / "data"), return_state=True)
+    assert state.is_failed()
+    report = (tmp_path / "data" / "runs" / "latest.json").read_text()
+    assert "SourceMissing: source folder" in report
+    flow_run = str(state.state_details.flow_run_id)
+    with get_client(sync_client=True) as client:
+        runs = client.request(
+            "POST",
+            "/task_runs/filter",
+            json={"flow_runs": {"id": {"any_": [flow_run]}}, "limit": 50, "offset": 0,
+                  "sort": "EXPECTED_START_TIME_ASC"},
+        ).json()  # fmt: skip
+    [discover] = [run for run in runs if run["name"].startswith("discover")]
+    assert discover["run_count"] == 1  # a missing folder is not a passing fault: no retry

@@ -225,7 +225,7 @@ def test_a_new_report_joins_its_incident_and_renames_none(
     source, copy = tmp_path / "source", tmp_path / "data"
     shutil.copytree(report["source_dir"], source)
     shutil.copytree(data, copy)
-    query = "select article_id, source_file, incident_id from marts.dim_articles order by 1"
+    query = "select article_id, title, incident_id from marts.dim_articles order by 1"
     with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
         before = {a: (f, i) for a, f, i in con.execute(query).fetchall()}
         incidents_before = con.execute("select count(*) from marts.fct_incidents").fetchone()[0]
@@ -241,9 +241,11 @@ def test_a_new_report_joins_its_incident_and_renames_none(
             "join marts.dim_articles a using (article_id) where a.source_file = 'veracruz_es.txt'"
         ).fetchone()
     assert {a: after[a] for a in before} == before  # no incident renamed
-    [(new_file, new_incident)] = [v for a, v in after.items() if a not in before]
-    assert new_file == "veracruz_es.txt"
-    veracruz = {i for f, i in before.values() if f == "single_article.txt"}
+    [(new_title, new_incident)] = [v for a, v in after.items() if a not in before]
+    assert new_title.startswith("Hallan a 129 migrantes")
+    # the English report (crawler_export.jsonl) and its copy (duplicate_wire.txt)
+    veracruz = {i for t, i in before.values() if t.startswith("Mexican authorities find 129")}
+    assert len(veracruz) == 1
     assert new_incident in veracruz  # the Spanish report joined the English one's incident
     assert incidents_after == incidents_before
     assert joined[0] in before and joined[1] and joined[2] >= 2

@@ -101,6 +101,8 @@ def test_marts_suites_cover_the_mart_tables() -> None:
         "agg_country_year",
         "agg_agency_year",
         "agg_monthly_crime_type_metrics",
+        "fct_incident_figures",
+        "bridge_incident_articles",
     }
 
 
@@ -297,9 +299,14 @@ create table marts.dim_articles (article_id varchar, doc_id varchar, source_file
 create table marts.fct_statistics as select * from read_parquet(?);
 create table marts.bridge_article_entities (article_id varchar, entity_type varchar,
     entity_id varchar, mention_count bigint, first_char_start bigint);
-create table marts.fct_incidents (article_id varchar, published_date date, title varchar,
-    source_file varchar, agencies varchar[], countries varchar[], operations varchar[],
-    crime_types varchar[], arrested double, charged double, statistic_count bigint);
+create table marts.fct_incidents (incident_id varchar, title varchar,
+    first_reported_date date, article_count bigint, agencies varchar[], countries varchar[],
+    operations varchar[], crime_types varchar[], arrested double, charged double,
+    statistic_count bigint);
+create table marts.fct_incident_figures (incident_id varchar, metric varchar, value double,
+    agreeing_articles bigint, reporting_articles bigint);
+create table marts.bridge_incident_articles (incident_id varchar, article_id varchar,
+    similarity double, date_gap_days integer);
 create table marts.fct_prices (statistic_id varchar, article_id varchar, metric varchar,
     value double, currency varchar, reported_year integer, rate_year integer,
     value_eur double, value_usd double);

@@ -28,6 +28,52 @@ DEFAULT_PORT = 4200
 SERVER_START_SECONDS = 120
 MAX_QUARANTINE_LINES = 50
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data dir; try again later
+EXIT_USAGE = 2  # a mistake in the command line or the settings: retrying will not help
+
+
+class UsageError(Exception):
+    """A mistake the user must fix: said in one line, exit 2, never retried."""
+
+
+def checked_settings(args: argparse.Namespace, source: bool = True) -> Settings:
+    """Settings of a command, with the source and data dir checked before anything starts."""
+    try:
+        settings = Settings.from_env(
+            source_dir=getattr(args, "source", None), data_dir=args.data_dir
+        )
+    except ValueError as error:
+        raise UsageError(f"a TRACELAKE_* setting is not valid: {error}") from error
+    if source:
+        where = "give an existing folder with --source (or TRACELAKE_SOURCE_DIR)"
+        if not settings.source_dir.exists():
+            raise UsageError(f"source folder {settings.source_dir} does not exist: {where}")
+        if not os.access(settings.source_dir, os.R_OK):
+            raise UsageError(f"source {settings.source_dir} cannot be read: {where}")
+    data = settings.data_dir
+    fix = "choose another with --data-dir (or TRACELAKE_DATA_DIR)"
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        probe = data / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise UsageError(
+            f"cannot write to data dir {data} ({error.strerror or error}): {fix}"
+        ) from error
+    return settings
+
+
+def checked_cron(expression: str) -> str:
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=expression)
+    except ValueError as error:
+        raise UsageError(
+            f"bad cron expression {expression!r}: give five fields, minute hour day month "
+            'weekday, e.g. "0 * * * *" for every hour'
+        ) from error
+    return expression
 
 
 def prefect_environment(data_dir: Path) -> None:
@@ -42,7 +88,7 @@ def prefect_environment(data_dir: Path) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(source_dir=args.source, data_dir=args.data_dir)
+    settings = checked_settings(args)
     prefect_environment(settings.data_dir)
     try:
         with run_lock(settings.data_dir, args.wait):  # before the slow start of Prefect
@@ -62,7 +108,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(source_dir=args.source, data_dir=args.data_dir)
+    checked_cron(args.cron)
+    settings = checked_settings(args)
     prefect_environment(settings.data_dir)
     with prefect_api(settings, args.port) as api_url:
         from prefect.runner import Runner
@@ -237,7 +284,11 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("--data-dir", type=Path)
     status.set_defaults(func=cmd_status)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UsageError as error:
+        print(f"tracelake: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

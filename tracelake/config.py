@@ -48,6 +48,16 @@ def extractor_version() -> str:
     return f"{EXTRACTOR_CODE_VERSION}-{digest.hexdigest()[:8]}"
 
 
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name} must be a whole number above 0, not {value!r}")
+    return number
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the lake lives, what it reads, and the limits it applies."""
@@ -69,10 +79,10 @@ class Settings:
             values["source_dir"] = Path(env["TRACELAKE_SOURCE_DIR"])
         if "TRACELAKE_DATA_DIR" in env:
             values["data_dir"] = Path(env["TRACELAKE_DATA_DIR"])
-        if "TRACELAKE_MAX_FILE_BYTES" in env:
-            values["max_file_bytes"] = int(env["TRACELAKE_MAX_FILE_BYTES"])
-        if "TRACELAKE_BATCH_SIZE" in env:
-            values["batch_size"] = int(env["TRACELAKE_BATCH_SIZE"])
+        for name, key in (("TRACELAKE_MAX_FILE_BYTES", "max_file_bytes"),
+                          ("TRACELAKE_BATCH_SIZE", "batch_size")):  # fmt: skip
+            if name in env:
+                values[key] = _positive_int(name, env[name])
         if "TRACELAKE_EXPECTATIONS_DIR" in env:
             values["expectations_dir"] = Path(env["TRACELAKE_EXPECTATIONS_DIR"])
         if "TRACELAKE_DBT_PROJECT_DIR" in env:

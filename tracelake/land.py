@@ -39,6 +39,10 @@ NOT_REGULAR = {
 }
 
 
+class SourceMissing(FileNotFoundError):
+    """The source folder is not there: a mistake to fix, not a passing fault to retry."""
+
+
 @dataclass(frozen=True)
 class Quarantined:
     """A file that was not landed, and why."""
@@ -73,7 +77,7 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
     if source.is_file():
         return [source], []
     if not source.is_dir():
-        raise FileNotFoundError(f"source folder {source} does not exist")
+        raise SourceMissing(f"source folder {source} does not exist")
     root_real = source.resolve()
     visited = {root_real}
 
