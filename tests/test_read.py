@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
 
 from tracelake import read
 from tracelake.read import UnreadableInput
@@ -364,3 +365,28 @@ def test_lynx_dump_title_is_the_heading_over_the_lead() -> None:
     assert reading.reader == "lynx"
     assert titles(reading) == ["Border police arrest a driver carrying twelve people in a lorry"]
     assert "Politics" not in reading.text
+
+
+def test_csv_with_a_stray_carriage_return_is_read_or_unreadable_never_a_crash() -> None:
+    reading = read.read("x.csv", "title,text\nRaid,Two held\r in port\nSecond,Four held\n")
+    assert titles(reading)[0] == "Raid"
+    with pytest.raises(UnreadableInput, match="CSV"):
+        read.read("x.csv", "\n\r!")
+
+
+def test_warc_response_without_http_headers_or_with_an_unknown_charset() -> None:
+    from warcio.warcwriter import WARCWriter
+
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    page = b"<html><body><h1>Ring broken up</h1><p>" + b"Police arrested ten people. " * 20
+    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=klingon")],
+                               protocol="HTTP/1.0")  # fmt: skip
+    response = writer.create_warc_record(
+        "http://x/a", "response", payload=io.BytesIO(page), http_headers=headers
+    )
+    writer.write_record(response)
+    resource = writer.create_warc_record("http://x/b", "resource", payload=io.BytesIO(b"plain"))
+    writer.write_record(resource)
+    reading = read.read_bytes_format("crawl.warc", buffer.getvalue())
+    assert reading is not None and len(reading.items) == 1

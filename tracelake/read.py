@@ -455,15 +455,26 @@ def read_csv(text: str, name: str) -> tuple[list[Item], list[str]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel_tab if name.lower().endswith(".tsv") else csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
     try:
         header = [column.strip() for column in next(reader)]
     except StopIteration as error:
         raise UnreadableInput("CSV file with no header row") from error
+    except csv.Error as error:
+        raise UnreadableInput(f"CSV that does not parse: {error}") from error
     problems: list[str] = []
 
     def records() -> Iterator[tuple[str, object]]:
-        for number, row in enumerate(reader, start=2):
+        number = 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:  # the rest of the file cannot be split into rows
+                problems.append(f"row {number + 1} on: {error}")
+                return
+            number += 1
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
@@ -532,13 +543,18 @@ def read_warc(data: bytes) -> tuple[list[Item], list[str]]:
         for record in ArchiveIterator(io.BytesIO(data)):
             if record.rec_type != "response":
                 continue
+            if record.http_headers is None:  # a response record without an HTTP response
+                continue
             uri = record.rec_headers.get_header("WARC-Target-URI")
             content_type = (record.http_headers.get_header("Content-Type") or "").lower()
             if "html" not in content_type:
                 continue
             payload = record.content_stream().read()
             charset = re.search(r"charset=([\w-]+)", content_type)
-            html = payload.decode(charset.group(1) if charset else "utf-8", errors="replace")
+            try:
+                html = payload.decode(charset.group(1) if charset else "utf-8", errors="replace")
+            except LookupError:  # a charset Python does not know
+                html = payload.decode("utf-8", errors="replace")
             try:
                 page = read_html(html)
             except UnreadableInput as error:
@@ -547,7 +563,7 @@ def read_warc(data: bytes) -> tuple[list[Item], list[str]]:
             for item in page:
                 item.url = item.url or uri
             items.extend(page)
-    except (ArchiveLoadFailed, ValueError) as error:
+    except (ArchiveLoadFailed, ValueError, EOFError, OSError) as error:
         raise UnreadableInput(f"WARC file that does not parse: {error}") from error
     return items, problems
 
