@@ -6,6 +6,7 @@ business logic beyond the order of the stages and the decision to publish.
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 from prefect.states import State
 
 from tracelake import publish, stages, transform, validate
@@ -22,7 +24,7 @@ from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
 from tracelake.land import SourceMissing
 from tracelake.progress import StageProgress
-from tracelake.report import RunReport, to_dict
+from tracelake.report import RunReport, RunStopped, to_dict
 from tracelake.runlock import run_lock
 
 
@@ -134,6 +136,11 @@ def pipeline(source_dir: str | None = None, data_dir: str | None = None) -> dict
             with StageProgress() as progress:
                 _run(settings, report, run_id, progress)
             report.finish("succeeded")
+        except STOPPING as error:  # a signal: the report says so and where, then it goes on
+            name = str(error) if isinstance(error, RunStopped) else _signal_name(error)
+            report.finish("stopped", f"stopped by {name} in {report.stopping_stage()}")
+            logger.error("run %s %s", run_id, report.error)
+            raise
         except BaseException as error:  # the report records every failure, then the run fails
             report.finish("failed", f"{type(error).__name__}: {error}")
             logger.error("run %s failed: %s", run_id, error)
@@ -142,6 +149,15 @@ def pipeline(source_dir: str | None = None, data_dir: str | None = None) -> dict
             _tell_operator(settings, report)
     logger.info("run %s succeeded\n%s", run_id, report.summary())
     return to_dict(report)
+
+
+STOPPING = (KeyboardInterrupt, RunStopped, TerminationSignal)
+
+
+def _signal_name(error: BaseException) -> str:
+    if isinstance(error, TerminationSignal):
+        return signal.Signals(error.signal).name
+    return "SIGINT"
 
 
 def _tell_operator(settings: Settings, report: RunReport) -> None:

@@ -1,5 +1,7 @@
-"""Runs killed with SIGKILL at every stage: the published warehouse stays as it was and
-readable, and the next run completes with the warehouse an uninterrupted run builds.
+"""Runs killed with SIGKILL, or stopped with SIGTERM or SIGINT, at every stage: the
+published warehouse stays as it was and readable, and the next run completes with the
+warehouse an uninterrupted run builds. A stopped run also ends by itself, with a non-zero
+exit, no process of its own left, the lock released and a report that says where it stopped.
 
 Each kill point is reached by a real `tracelake run` in a subprocess: land, segment and
 extract stop after their first batch, validate after the marts are validated and publish
@@ -38,6 +40,13 @@ CHAINS = (("land", "segment", "extract", "dbt"), ("validate", "publish"))
 KILL_POINTS = [point for chain in CHAINS for point in chain]
 BATCH_SIZE = 3  # several batches per stage, so a kill can fall between two of them
 RUN_TIMEOUT = 300
+STOP_POINTS = ("land", "segment", "extract", "match", "dbt", "validate", "publish")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_TIMEOUT = 30  # a guard against a hang; runs end in a few seconds (README)
+# The stage a run stopped at each point names in its report.
+STOPPED_IN = {"land": "land", "segment": "segment_extract", "extract": "segment_extract",
+              "match": "match_incidents", "dbt": "dbt_build", "validate": "validate_marts",
+              "publish": "publish"}  # fmt: skip
 VOLATILE = ("run_id", "ingest_date")  # and every `*_at` column: when, not what
 
 
@@ -87,6 +96,21 @@ class Chain:
     data: Path
 
 
+@dataclass
+class Stop:
+    """What one run stopped by a signal did."""
+
+    point: str
+    signum: int
+    ended: bool  # by itself, before STOP_TIMEOUT
+    returncode: int | None
+    seconds: float
+    children_left: bool
+    warehouse_unchanged: bool
+    lock_free: bool
+    report: dict
+
+
 class Runner:
     """Starts `tracelake run` on one data dir, against the test session's Prefect server."""
 
@@ -125,6 +149,48 @@ class Runner:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
+    def stop_at(self, point: str, signum: int, published: str) -> Stop:
+        """Start a run, send it signum once it reaches point, and see how it ends; a run that
+        does not end by itself within STOP_TIMEOUT is killed (the test never hangs)."""
+        marker = self.data.parent / f"{self.data.name}-stop-{point}"
+        previous = self.latest().get("run_id")
+        env = self.env | {PAUSE_AT: point, MARKER: str(marker)}
+        log = self.data.parent / f"{self.data.name}-stop-{point}.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen(
+                self.args(), env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        try:
+            deadline = time.monotonic() + RUN_TIMEOUT
+            while not self.reached(point, marker, previous):
+                assert proc.poll() is None, f"run ended before {point}:\n{log.read_text()}"
+                assert time.monotonic() < deadline, f"run never reached {point}"
+                time.sleep(0.05)
+            sent = time.monotonic()
+            proc.send_signal(signum)
+            try:
+                proc.wait(timeout=STOP_TIMEOUT)
+                ended = True
+            except subprocess.TimeoutExpired:
+                ended = False
+            seconds = time.monotonic() - sent
+            left = _group_alive(proc.pid)
+        finally:
+            if proc.poll() is None or _group_alive(proc.pid):
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        return Stop(
+            point=point,
+            signum=signum,
+            ended=ended,
+            returncode=proc.returncode if ended else None,
+            seconds=round(seconds, 1),
+            children_left=left,
+            warehouse_unchanged=digest(self.data / "warehouse.duckdb") == published,
+            lock_free=holder_pid(self.data) is None,
+            report=self.latest(),
+        )
+
     def reached(self, point: str, marker: Path, previous: str | None) -> bool:
         if point != "dbt":
             return marker.exists()
@@ -142,6 +208,19 @@ class Runner:
             return json.loads(path.read_text()) if path.exists() else {}
         except ValueError:  # never half-written (os.replace), but be safe while polling
             return {}
+
+
+def _group_alive(pgid: int, grace: float = 5.0) -> bool:
+    """Whether any process of the group is left after a grace period (dbt ending)."""
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.1)
 
 
 def telltales(data: Path) -> list[str]:
@@ -235,3 +314,63 @@ def test_the_next_run_completes_with_the_uninterrupted_warehouse(
     leftovers = [*data.rglob(".*.tmp"), *data.glob("build/warehouse-*"),
                  *data.glob(".*.incoming")]  # fmt: skip
     assert leftovers == []
+
+
+@dataclass
+class StopChain:
+    stops: list[Stop]
+    final: subprocess.CompletedProcess
+    data: Path
+
+
+def run_stop_chain(signum: int, runner: Runner, published: str) -> StopChain:
+    stops = [runner.stop_at(point, signum, published) for point in STOP_POINTS]
+    return StopChain(stops=stops, final=runner.complete(), data=runner.data)
+
+
+@pytest.fixture(scope="module")
+def stop_chains(
+    seeds_build: tuple[dict, Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[int, StopChain]:
+    from prefect.settings import PREFECT_API_URL
+
+    _, source, seeds_data = seeds_build
+    published = seeds_data / "warehouse.duckdb"
+    runners = []
+    for signum in STOP_SIGNALS:
+        data = tmp_path_factory.mktemp("stop") / f"data-{signal.Signals(signum).name}"
+        data.mkdir()
+        shutil.copy(published, data / "warehouse.duckdb")
+        runners.append(Runner(source, data, str(PREFECT_API_URL.value())))
+    with ThreadPoolExecutor(len(STOP_SIGNALS)) as pool:
+        done = list(pool.map(run_stop_chain, STOP_SIGNALS, runners,
+                             [digest(published)] * len(STOP_SIGNALS)))  # fmt: skip
+    return dict(zip(STOP_SIGNALS, done, strict=True))
+
+
+@pytest.mark.parametrize("point", STOP_POINTS)
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_stopped_run_ends_cleanly_and_says_where(
+    stop_chains: dict[int, StopChain], signum: int, point: str
+) -> None:
+    [stop] = [s for s in stop_chains[signum].stops if s.point == point]
+    assert stop.ended, f"still running {STOP_TIMEOUT}s after {signal.Signals(signum).name}"
+    assert stop.returncode == 128 + signum
+    assert not stop.children_left  # no dbt, no server of its own
+    assert stop.warehouse_unchanged
+    assert stop.lock_free
+    assert stop.report["status"] == "stopped"
+    name = signal.Signals(signum).name
+    assert stop.report["error"] == f"stopped by {name} in {STOPPED_IN[point]}"
+
+
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_the_run_after_stops_completes_with_the_uninterrupted_warehouse(
+    stop_chains: dict[int, StopChain], seeds_build: tuple[dict, Path, Path], signum: int
+) -> None:
+    final, data = stop_chains[signum].final, stop_chains[signum].data
+    assert final.returncode == 0, final.stdout + final.stderr
+    _, _, seeds_data = seeds_build
+    assert mart_contents(data / "warehouse.duckdb") == mart_contents(
+        seeds_data / "warehouse.duckdb"
+    )

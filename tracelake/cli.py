@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracelake.config import Settings
+from tracelake.report import RunStopped
 from tracelake.runlock import RunLocked, holder_pid, run_lock
 
 if TYPE_CHECKING:
@@ -87,9 +88,17 @@ def prefect_environment(data_dir: Path) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise RunStopped(signum)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = checked_settings(args)
     prefect_environment(settings.data_dir)
+    # Stop on SIGTERM as on Ctrl-C (report, release the lock, end the children), and on
+    # SIGINT even when the shell that started the run in the background ignored it.
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with run_lock(settings.data_dir, args.wait):  # before the slow start of Prefect
             from flows.pipeline import pipeline
@@ -103,6 +112,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunLocked as error:
         print(f"tracelake: {error}", file=sys.stderr)
         return EXIT_LOCKED
+    except (KeyboardInterrupt, RunStopped) as error:
+        signum = error.signum if isinstance(error, RunStopped) else signal.SIGINT
+        print(
+            f"tracelake: run stopped by {signal.Signals(signum).name}; the published "
+            "warehouse is unchanged",
+            file=sys.stderr,
+        )
+        _print_latest(settings)
+        return 128 + signum
     _print_latest(settings)
     return 0 if result.get("published") else 1
 

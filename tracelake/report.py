@@ -4,11 +4,28 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 MAX_PROBLEM_LINES = 10  # of the terminal summary; the report holds them all
+
+
+# The stages of a run, in order: a stopped run names the first one it had not finished.
+STAGES = (
+    "land", "segment_extract", "match_incidents", "validate_lake", "dbt_build", "dbt_docs",
+    "validate_marts", "publish",
+)  # fmt: skip
+
+
+class RunStopped(BaseException):
+    """A run stopped by a signal (SIGTERM); a BaseException, so no `except Exception` in the
+    stages swallows it, as Python's own KeyboardInterrupt for SIGINT."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass
@@ -21,7 +38,7 @@ class RunReport:
     data_dir: str
     extractor_version: str
     ended_at: str | None = None
-    status: str = "running"  # running | succeeded | failed
+    status: str = "running"  # running | succeeded | failed | stopped
     error: str | None = None
     documents_seen: int = 0
     documents_landed: int = 0
@@ -52,6 +69,10 @@ class RunReport:
 
     def finish(self, status: str, error: str | None = None) -> None:
         self.status, self.error, self.ended_at = status, error, now()
+
+    def stopping_stage(self) -> str:
+        """The first stage the run had not finished."""
+        return next((stage for stage in STAGES if stage not in self.stages), "end")
 
     def write(self, runs_dir: Path | None = None) -> Path:
         """Write the report and replace runs/latest.json with it (in the last runs_dir given)."""
