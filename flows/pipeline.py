@@ -113,7 +113,9 @@ def mart_counts(warehouse: Path) -> dict[str, int]:
             "select table_name from information_schema.tables "
             "where table_schema = 'marts' order by 1"
         ).fetchall()
-        return {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for (t,) in tables}
+        quoted = {t: '"' + t.replace('"', '""') + '"' for (t,) in tables}  # a name, not a path
+        return {t: con.table(f"marts.{name}").aggregate("count(*)").fetchall()[0][0]
+                for t, name in quoted.items()}  # fmt: skip
 
 
 def _stage(report: RunReport, name: str, started: float, **counts: object) -> None:

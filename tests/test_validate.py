@@ -281,6 +281,14 @@ def test_parquet_layer_in_chunks_finds_duplicates_across_files(tmp_path: Path) -
     assert result.rows == {"statistics": 9}
 
 
+def test_paths_and_names_with_quotes_never_break_the_sql(tmp_path: Path) -> None:
+    folder = tmp_path / 'o\'brien "lake"; drop table x; --'
+    folder.mkdir()
+    pq.write_table(pa.Table.from_pandas(statistics(3), preserve_index=False), folder / "p.parquet")
+    result = validate_parquet_layer("staged_statistics", {"statistics": folder}, EXPECTATIONS)
+    assert result.success and result.rows == {"statistics": 3}
+
+
 def test_parquet_layer_with_no_files_has_nothing_to_fail(tmp_path: Path) -> None:
     result = validate_parquet_layer("staged_statistics", {"statistics": tmp_path}, EXPECTATIONS)
     assert result.success and result.rows == {"statistics": 0}

@@ -46,6 +46,7 @@ import duckdb
 import great_expectations as gx
 import pandas as pd
 import pyarrow as pa
+from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
 from great_expectations.core.batch_definition import BatchDefinition
 from great_expectations.data_context.types.base import (
     DataContextConfig,
@@ -631,10 +632,11 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class _DuckSource:
-    """A table DuckDB can read (Parquet files or a warehouse table), read in chunks."""
+    """A table DuckDB can read (Parquet files or a warehouse table), read in chunks. It is a
+    DuckDB relation: paths and names never enter SQL text."""
 
     con: duckdb.DuckDBPyConnection
-    relation: str | None  # FROM clause; None when there is no table or no file
+    relation: duckdb.DuckDBPyRelation | None  # None when there is no table or no file
     available: tuple[str, ...]
     chunk_rows: int
     chunk_bytes: int
@@ -646,10 +648,10 @@ class _DuckSource:
     ) -> _DuckSource:
         if not files:
             return cls(con, None, (), chunk_rows, chunk_bytes, missing_ok=True)
-        paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-        relation = f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
-        names = con.sql(f"describe select * from {relation}").fetchall()
-        return cls(con, relation, tuple(row[0] for row in names), chunk_rows, chunk_bytes)
+        relation = con.read_parquet(
+            [str(p) for p in files], union_by_name=True, hive_partitioning=False
+        )
+        return cls(con, relation, tuple(relation.columns), chunk_rows, chunk_bytes)
 
     @classmethod
     def table(
@@ -667,7 +669,7 @@ class _DuckSource:
         ).fetchall()
         if not names:
             return cls(con, None, (), chunk_rows, chunk_bytes)
-        relation = f"{_quote(schema)}.{_quote(table)}"
+        relation = con.table(f"{_quote(schema)}.{_quote(table)}")
         return cls(con, relation, tuple(row[0] for row in names), chunk_rows, chunk_bytes)
 
     @cached_property
@@ -675,8 +677,8 @@ class _DuckSource:
         """Number of rows of the table."""
         if self.relation is None:
             return 0
-        row = self.con.sql(f"select count(*) from {self.relation}").fetchall()[0]
-        return int(row[0]) if row else 0
+        [(count,)] = self.relation.aggregate("count(*)").fetchall()
+        return int(count)
 
     def chunks(self, columns: list[str], key: list[str]) -> Iterator[pd.DataFrame]:
         """Chunks of the columns that exist (GX reports the missing); split by a key's hash.
@@ -691,14 +693,20 @@ class _DuckSource:
         if not present:
             yield pd.DataFrame(index=pd.RangeIndex(self.rows))
             return
-        select = f"select {', '.join(map(_quote, present))} from {self.relation}"
+        selected = self.relation.select(*(ColumnExpression(c) for c in present))
         parts = math.ceil(self.rows / self.chunk_rows)
         if key and parts > 1 and all(c in self.available for c in key):
-            digest = f"hash({', '.join(map(_quote, key))}) % {parts}"
+            digest = FunctionExpression("hash", *(ColumnExpression(c) for c in key))
+            keyed = self.relation.select(*(ColumnExpression(c) for c in present), digest)
             for part in range(parts):
-                yield _to_pandas(self.con.sql(f"{select} where {digest} = {part}").to_arrow_table())
+                chosen = keyed.filter(
+                    digest % ConstantExpression(parts) == ConstantExpression(part)
+                )
+                yield _to_pandas(
+                    chosen.select(*(ColumnExpression(c) for c in present)).to_arrow_table()
+                )
             return
-        reader = self.con.sql(select).to_arrow_reader(min(READ_BATCH_ROWS, self.chunk_rows))
+        reader = selected.to_arrow_reader(min(READ_BATCH_ROWS, self.chunk_rows))
         yielded = False
         for table in _rebatch(reader, self.chunk_rows, self.chunk_bytes):
             yielded = True
