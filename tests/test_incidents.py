@@ -6,7 +6,7 @@ go through the real segmenter and extractor, then tracelake.incidents.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 
@@ -180,3 +180,15 @@ def test_candidates_are_never_all_pairs() -> None:
     apart = incidents.candidate_pairs(keyed, far.select("article_id", "published_date"), ids)
     assert len(near) < len(ids) * (len(ids) - 1)  # blocking leaves unrelated pairs out
     assert len(apart) < len(near)  # a report months away is no candidate
+
+
+def test_the_event_date_is_the_date_a_report_names_most_before_it() -> None:
+    text = (
+        "Officers raided nine homes on 10 March, and on 11 March searched a warehouse. The "
+        "raids of 10 March 2024 followed a 2019 inquiry opened on 4 June 2019."
+    )
+    assert incidents.event_date(text, date(2024, 3, 12)) == date(2024, 3, 10)
+    assert incidents.event_date("Nothing dated here.", date(2024, 3, 12)) is None
+    assert incidents.event_date(text, None) is None
+    # a day and month without a year is the latest such day before the report
+    assert incidents.event_date("Arrested on 30 December.", date(2025, 1, 4)) == date(2024, 12, 30)

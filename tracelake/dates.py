@@ -149,11 +149,7 @@ def parse_date_in(value: object, reference: date | None) -> date | None:
             month_day = month_names().get(_fold(match.group(1))), int(match.group(2))
     if month_day is None or month_day[0] is None:
         return None
-    for year in (reference.year, reference.year - 1):
-        found = _make(year, *month_day)
-        if found is not None and found <= reference:
-            return found
-    return None
+    return _latest(month_day[0], month_day[1], reference)
 
 
 @lru_cache(maxsize=1)
@@ -164,3 +160,52 @@ def _year_less_date() -> tuple[re.Pattern[str], re.Pattern[str]]:
     )
     month_first = re.compile(r"(?i)^\s*(" + months + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*$")
     return day_first, month_first
+
+
+@lru_cache(maxsize=1)
+def _dates_in_text() -> tuple[re.Pattern[str], ...]:
+    months = month_alternation()
+    return (
+        re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),  # ISO: year, month, day
+        re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"),  # day-first numbers
+        re.compile(  # "27 October 2025", "27 October", "27. Oktober 2025", "27 de octubre"
+            r"(?i)\b(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?(" + months + r")\b\.?"
+            r"(?:,?\s+(?:de\s+|del\s+)?(\d{4})\b)?"
+        ),
+        re.compile(  # "October 27, 2025", "October 27"
+            r"(?i)\b(" + months + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?"
+        ),
+    )
+
+
+def dates_in(text: str, reference: date) -> list[date]:
+    """Every calendar date a text names, in order: full dates, and day and month without a
+    year taken in the latest year not after `reference` (the article's own date)."""
+    iso, numeric, day_first, month_first = _dates_in_text()
+    found: list[tuple[int, date]] = []
+    for match in iso.finditer(text):
+        year, month, day = map(int, match.groups())
+        found.append((match.start(), _make(year, month, day)))
+    for match in numeric.finditer(text):
+        day, month, year = map(int, match.groups())
+        found.append((match.start(), _make(year, month, day)))
+    for pattern, order in ((day_first, (0, 1, 2)), (month_first, (1, 0, 2))):
+        for match in pattern.finditer(text):
+            parts = match.groups()
+            day, name, year = parts[order[0]], parts[order[1]], parts[order[2]]
+            month = month_names().get(_fold(name))
+            if not month:
+                continue
+            if year:
+                found.append((match.start(), _make(int(year), month, int(day))))
+            else:
+                found.append((match.start(), _latest(month, int(day), reference)))
+    return [day for _, day in sorted(found, key=lambda hit: hit[0]) if day is not None]
+
+
+def _latest(month: int, day: int, reference: date) -> date | None:
+    for year in (reference.year, reference.year - 1):
+        found = _make(year, month, day)
+        if found is not None and found <= reference:
+            return found
+    return None

@@ -29,10 +29,13 @@ from functools import lru_cache
 import polars as pl
 import pyarrow as pa
 
+from tracelake.dates import dates_in
+
 # How far apart (days) the reports of one incident may be: from an article's date to the
 # nearest report of the incident, and from the first report to the last.
 WINDOW = timedelta(days=10)
 MAX_SPAN = timedelta(days=30)
+EVENT_WINDOW = timedelta(days=45)  # an event date lies this far before the report at most
 # Weighted similarity (0-1) a pair needs: both dated, or one or both without a date.
 MIN_SIMILARITY = 0.12
 MIN_SIMILARITY_UNDATED = 0.2
@@ -83,6 +86,8 @@ INCIDENT_LINKS = pa.schema(
         pa.field("similarity", pa.float64()),
         pa.field("date_gap_days", pa.int32()),  # to the matched article, when both are dated
         pa.field("shared_keys", pa.list_(pa.string()), nullable=False),  # why it was joined
+        # the date of the event the article gives (event_date below), when it gives one
+        pa.field("event_date", pa.date32()),
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
@@ -98,6 +103,7 @@ class Profile:
     lead: tuple[str, float] | None = None  # the first count it gives: ("arrested", 34.0)
     values: frozenset[float] = frozenset()  # every figure it gives
     names: frozenset[str] = frozenset()  # its distinctive names (people, groups, places)
+    event_date: date | None = None
 
 
 @lru_cache(maxsize=200_000)
@@ -360,6 +366,7 @@ def assign(
                 "similarity": None if similarity is None else round(similarity, 4),
                 "date_gap_days": _gap(art.published, profiles[other].published) if other else None,
                 "shared_keys": shared_keys,
+                "event_date": art.event_date,
                 "run_id": run_id,
             }
         )
@@ -406,6 +413,17 @@ def _leads_disagree(one: Profile, other: Profile) -> bool:
     return one.lead[1] not in other.values and other.lead[1] not in one.values
 
 
+def event_date(text: str, published: date | None) -> date | None:
+    """The date of the event an article reports: of the dates its text names within
+    EVENT_WINDOW before its publication, the one it names most (the earliest on a tie)."""
+    if published is None:
+        return None
+    named = [d for d in dates_in(text, published) if published - EVENT_WINDOW <= d <= published]
+    if not named:
+        return None
+    return min(set(named), key=lambda day: (-named.count(day), day))
+
+
 def profiles_of(
     articles: pl.DataFrame,
     statistics: pl.DataFrame,
@@ -427,6 +445,12 @@ def profiles_of(
         .agg(lead=pl.struct("metric", "value").first())
     )
     values = statistics.group_by("article_id").agg(values=pl.col("value").unique())
+    events = {
+        article_id: event_date(text, day)
+        for article_id, text, day in articles.select(
+            "article_id", pl.concat_str("title", "body", separator="\n"), "published_date"
+        ).iter_rows()
+    }
     table = (
         articles.select("article_id", "published_date")
         .join(leads, on="article_id", how="left")
@@ -440,6 +464,7 @@ def profiles_of(
             (lead["metric"], lead["value"]) if lead else None,
             frozenset(vals or []),
             frozenset(named or []),
+            events.get(a),
         )
         for a, day, lead, vals, named in table.iter_rows()
     }

@@ -24,7 +24,8 @@ linked_articles as (
         own.matched_article_id,
         own.similarity,
         own.date_gap_days,
-        coalesce(own.shared_keys, cast([] as varchar[])) as shared_keys
+        coalesce(own.shared_keys, cast([] as varchar[])) as shared_keys,
+        own.event_date
 
     from articles
     left join links as own

@@ -29,7 +29,8 @@ bridged as (
         article_incidents.matched_article_id,
         article_incidents.similarity,
         article_incidents.date_gap_days,
-        article_incidents.shared_keys
+        article_incidents.shared_keys,
+        article_incidents.event_date
 
     from article_incidents
     inner join articles

@@ -1,5 +1,6 @@
 -- One row per incident: the in-scope articles that report one real-world event (matched in
--- the lake, tracelake/incidents.py), with when it was reported, who, where, what kind of
+-- the lake, tracelake/incidents.py), with when it happened (the event date most of its
+-- articles give) and was reported, who, where, what kind of
 -- crime (the union over its articles) and each counted figure reconciled across its
 -- articles (fct_incident_figures). Copies of an article are not counted as reports.
 
@@ -59,6 +60,32 @@ incident_articles as (
     inner join articles
         on reports.article_id = articles.article_id
     group by reports.incident_id
+
+),
+
+event_dates as (
+
+    select
+        incident_id,
+        event_date,
+        count(*) as articles_giving_it
+
+    from reports
+    where event_date is not null
+    group by incident_id, event_date
+
+),
+
+incident_event_dates as (
+
+    select
+        incident_id,
+        event_date
+
+    from event_dates
+    qualify row_number() over (
+        partition by incident_id order by articles_giving_it desc, event_date
+    ) = 1
 
 ),
 
@@ -126,6 +153,7 @@ incidents as (
     select
         incident_articles.incident_id,
         founding_titles.title,
+        incident_event_dates.event_date,
         incident_articles.first_reported_date,
         incident_articles.last_reported_date,
         incident_articles.article_count,
@@ -144,6 +172,8 @@ incidents as (
     from incident_articles
     inner join founding_titles
         on incident_articles.incident_id = founding_titles.incident_id
+    left join incident_event_dates
+        on incident_articles.incident_id = incident_event_dates.incident_id
     left join incident_entities
         on incident_articles.incident_id = incident_entities.incident_id
     left join incident_figures

@@ -16,6 +16,7 @@ renamed as (
         cast(similarity as double) as similarity,
         cast(date_gap_days as integer) as date_gap_days,
         cast(shared_keys as varchar[]) as shared_keys,
+        cast(event_date as date) as event_date,
         cast(run_id as varchar) as run_id
 
     from source
