@@ -129,12 +129,12 @@ class Runner:
             self.args(), env=self.env, capture_output=True, text=True, timeout=RUN_TIMEOUT
         )
 
-    def kill_at(self, point: str) -> None:
-        """Start a run, SIGKILL its whole process group (dbt too) once it reaches point."""
-        marker = self.data.parent / f"{self.data.name}-paused-at-{point}"
+    def start_until(self, point: str, name: str) -> subprocess.Popen:
+        """Start a run in its own process group and return once it has reached point."""
+        marker = self.data.parent / f"{self.data.name}-{name}-{point}"
         previous = self.latest().get("run_id")
         env = self.env | {PAUSE_AT: point, MARKER: str(marker)}
-        log = self.data.parent / f"{self.data.name}-{point}.log"
+        log = self.data.parent / f"{self.data.name}-{name}-{point}.log"
         with open(log, "w") as out:
             proc = subprocess.Popen(
                 self.args(), env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -145,27 +145,23 @@ class Runner:
                 assert proc.poll() is None, f"run ended before {point}:\n{log.read_text()}"
                 assert time.monotonic() < deadline, f"run never reached {point}"
                 time.sleep(0.05)
-        finally:
+        except BaseException:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+            raise
+        return proc
+
+    def kill_at(self, point: str) -> None:
+        """Start a run, SIGKILL its whole process group (dbt too) once it reaches point."""
+        proc = self.start_until(point, "killed")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
     def stop_at(self, point: str, signum: int, published: str) -> Stop:
         """Start a run, send it signum once it reaches point, and see how it ends; a run that
         does not end by itself within STOP_TIMEOUT is killed (the test never hangs)."""
-        marker = self.data.parent / f"{self.data.name}-stop-{point}"
-        previous = self.latest().get("run_id")
-        env = self.env | {PAUSE_AT: point, MARKER: str(marker)}
-        log = self.data.parent / f"{self.data.name}-stop-{point}.log"
-        with open(log, "w") as out:
-            proc = subprocess.Popen(
-                self.args(), env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        proc = self.start_until(point, "stopped")
         try:
-            deadline = time.monotonic() + RUN_TIMEOUT
-            while not self.reached(point, marker, previous):
-                assert proc.poll() is None, f"run ended before {point}:\n{log.read_text()}"
-                assert time.monotonic() < deadline, f"run never reached {point}"
-                time.sleep(0.05)
             sent = time.monotonic()
             proc.send_signal(signum)
             try:
