@@ -162,26 +162,26 @@ def _year_less_date() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return day_first, month_first
 
 
-@lru_cache(maxsize=1)
-def _dates_in_text() -> tuple[re.Pattern[str], ...]:
-    months = month_alternation()
-    return (
-        re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),  # ISO: year, month, day
-        re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"),  # day-first numbers
-        re.compile(  # "27 October 2025", "27 October", "27. Oktober 2025", "27 de octubre"
-            r"(?i)\b(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?(" + months + r")\b\.?"
-            r"(?:,?\s+(?:de\s+|del\s+)?(\d{4})\b)?"
-        ),
-        re.compile(  # "October 27, 2025", "October 27"
-            r"(?i)\b(" + months + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?"
-        ),
-    )
+# A word next to a day number, checked against month_names(): one pass over the text, far
+# faster than an alternation of every month spelling.
+_WORD = r"([^\W\d_]{3,12})"
+DATES_IN_TEXT = (
+    re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"),  # ISO: year, month, day
+    re.compile(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b"),  # day-first numbers
+    re.compile(  # "27 October 2025", "27 October", "27. Oktober 2025", "27 de octubre"
+        r"\b(\d{1,2})(?:st|nd|rd|th|er|º)?\.?\s+(?:de\s+)?" + _WORD + r"\b\.?"
+        r"(?:,?\s+(?:de\s+|del\s+)?(\d{4})\b)?"
+    ),
+    re.compile(  # "October 27, 2025", "October 27"
+        r"\b" + _WORD + r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?"
+    ),
+)
 
 
 def dates_in(text: str, reference: date) -> list[date]:
     """Every calendar date a text names, in order: full dates, and day and month without a
     year taken in the latest year not after `reference` (the article's own date)."""
-    iso, numeric, day_first, month_first = _dates_in_text()
+    iso, numeric, day_first, month_first = DATES_IN_TEXT
     found: list[tuple[int, date]] = []
     for match in iso.finditer(text):
         year, month, day = map(int, match.groups())

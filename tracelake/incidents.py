@@ -62,7 +62,7 @@ MIN_FIGURE = 2  # 0 and 1 say nothing about which event it is
 MIN_ROUNDED_FIGURE = 1000
 ROUNDED_SHARE = 0.6
 # A blocking key shared by more articles than this is too common to block on.
-MAX_BLOCK = 2000
+MAX_BLOCK = 100
 # Two articles whose first count is of one kind (LEAD_METRICS) but differs, neither giving
 # the other's, are less alike by this factor.
 LEAD_METRICS = ("arrested", "charged", "convicted", "rescued", "victims", "migrants", "killed")
@@ -429,8 +429,10 @@ def profiles_of(
     statistics: pl.DataFrame,
     entities: pl.DataFrame,
     keyed: pl.DataFrame | None = None,
+    dated: list[str] | None = None,
 ) -> dict[str, Profile]:
-    """The Profile of each article (`keyed`: its keys, when already made)."""
+    """The Profile of each article (`keyed`: its keys, when already made); the event date
+    only of the articles `dated` names (all when None)."""
     keyed = keys(articles, statistics, entities) if keyed is None else keyed
     names = (
         keyed.filter(pl.col("key").str.starts_with("name:") & (pl.col("weight") >= DISTINCT_NAME))
@@ -447,9 +449,11 @@ def profiles_of(
     values = statistics.group_by("article_id").agg(values=pl.col("value").unique())
     events = {
         article_id: event_date(text, day)
-        for article_id, text, day in articles.select(
-            "article_id", pl.concat_str("title", "body", separator="\n"), "published_date"
-        ).iter_rows()
+        for article_id, text, day in articles.filter(
+            pl.lit(dated is None) | pl.col("article_id").is_in(dated or [])
+        )
+        .select("article_id", pl.concat_str("title", "body", separator="\n"), "published_date")
+        .iter_rows()
     }
     table = (
         articles.select("article_id", "published_date")
@@ -494,7 +498,7 @@ def match(
     keyed = keys(window, statistics, entities)
     pairs = candidate_pairs(keyed, window.select("article_id", "published_date"), new_ids)
     known = dict(links.select("article_id", "incident_id").iter_rows())
-    profiles = profiles_of(window, statistics, entities, keyed)
+    profiles = profiles_of(window, statistics, entities, keyed, dated=new_ids)
     return assign(new_ids, pairs, profiles, known, run_id)
 
 
