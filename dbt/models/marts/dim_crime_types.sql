@@ -12,16 +12,26 @@ entities as (
 
 ),
 
+article_incidents as (
+
+    select * from {{ ref('int_article_incidents') }}
+
+),
+
 article_counts as (
 
     select
-        entity_id as crime_type_id,
+        entities.entity_id as crime_type_id,
         count(*) as article_count,
-        count(*) filter (where is_in_scope) as incident_count
+        count(distinct article_incidents.incident_id) filter (
+            where entities.is_in_scope
+        ) as incident_count
 
     from entities
-    where entity_type = 'crime_type'
-    group by entity_id
+    left join article_incidents
+        on entities.article_id = article_incidents.article_id
+    where entities.entity_type = 'crime_type'
+    group by entities.entity_id
 
 ),
 
