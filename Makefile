@@ -1,11 +1,12 @@
-# tracelake: `make` runs the whole gate (lint + tests); `make run` builds data/warehouse.duckdb.
+# tracelake: `make` (make test) runs lint and the quick tests, `make check` the whole gate (CI);
+# `make run` builds data/warehouse.duckdb.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := test
-.PHONY: setup run test lint bench score clean
+.PHONY: setup run test check lint bench score clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -23,7 +24,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check tracelake flows tests
 	$(BIN)/ruff format --check tracelake flows tests
 
+# The loop while working: every test but the slow ones (runs killed and stopped at every
+# stage, tests/test_crash.py). `make check` runs them all: what CI runs.
 test: lint
+	$(BIN)/python -m pytest -m "not slow"
+
+check: lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

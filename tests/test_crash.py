@@ -33,7 +33,7 @@ import pytest
 from tracelake.crashpoints import MARKER, PAUSE_AT
 from tracelake.runlock import holder_pid
 
-pytestmark = [pytest.mark.crash, pytest.mark.usefixtures("prefect_server")]
+pytestmark = [pytest.mark.crash, pytest.mark.slow, pytest.mark.usefixtures("prefect_server")]
 
 TRACELAKE = Path(sys.executable).parent / "tracelake"
 CHAINS = (("land", "segment", "extract", "dbt"), ("validate", "publish"))
