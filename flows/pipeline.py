@@ -255,6 +255,13 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
         articles=matched.articles, joined=matched.joined, incidents=matched.incidents,
     )  # fmt: skip
 
+    inputs = stages.build_inputs(settings)
+    if current := stages.warehouse_is_current(settings, inputs):
+        # Nothing new since the published build: no dbt work, the warehouse stays.
+        report.up_to_date, report.warehouse = True, str(settings.warehouse_path)
+        _stage(report, "build", time.perf_counter(), skipped=f"nothing new since run {current}")
+        return
+
     started = time.perf_counter()
     report.validation |= validate_lake_task(settings)
     _stage(report, "validate_lake", started)
@@ -292,6 +299,7 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
     started = time.perf_counter()
     report.warehouse = str(publish_task(settings, build))
     report.published = True
+    stages.record_published(settings, inputs, run_id)
     export_marts_task(settings)  # after the rename: the Parquet copies never run ahead of it
     _stage(report, "publish", started)
 

@@ -74,8 +74,13 @@ def test_second_run_on_the_same_input_does_no_new_work(first_run: tuple[dict, Pa
     report, data = first_run
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         before = con.execute("select * from marts.fct_statistics order by all").fetchall()
+    published = (data / "warehouse.duckdb").stat().st_mtime_ns
     again = pipeline(report["source_dir"], str(data))
-    assert again["published"] is True
+    # nothing new: no dbt work, nothing published, the published warehouse is current
+    assert again["up_to_date"] is True and again["published"] is False
+    assert "dbt_build" not in again["stages"]
+    assert again["stages"]["build"]["skipped"] == f"nothing new since run {report['run_id']}"
+    assert (data / "warehouse.duckdb").stat().st_mtime_ns == published
     assert again["documents_landed"] == 0
     assert again["documents_present"] == report["documents_landed"]
     assert again["documents_processed"] == 0

@@ -122,7 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_latest(settings)
         return 128 + signum
     _print_latest(settings)
-    return 0 if result.get("published") else 1
+    return 0 if result.get("published") or result.get("up_to_date") else 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -55,6 +55,9 @@ class RunReport:
     validation: dict[str, dict] = field(default_factory=dict)
     marts: dict[str, int] = field(default_factory=dict)
     published: bool = False
+    # Nothing new since the published build (same lake, same dbt project and suites): the
+    # published warehouse is current, and the run did no dbt work.
+    up_to_date: bool = False
     warehouse: str | None = None
 
     @classmethod
@@ -116,7 +119,12 @@ class RunReport:
             )
         if self.marts:
             lines.append("  marts      " + ", ".join(f"{k}={v}" for k, v in self.marts.items()))
-        lines.append(f"  published  {self.warehouse}" if self.published else "  published  nothing")
+        if self.up_to_date:
+            lines.append(f"  published  nothing new: {self.warehouse} is current")
+        else:
+            lines.append(
+                f"  published  {self.warehouse}" if self.published else "  published  nothing"
+            )
         return "\n".join(lines)
 
     def to_markdown(self) -> str:

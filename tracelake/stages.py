@@ -9,6 +9,8 @@ before the next run writes, so a killed run never leaves a row twice.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -264,6 +266,57 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
         joined=new.get_column("matched_article_id").is_not_null().sum(),
         incidents=every.get_column("incident_id").n_unique(),
     )
+
+
+PUBLISHED_RECORD = "published.json"
+
+
+def build_inputs(settings: Settings) -> str:
+    """A digest of everything a build reads: the lake's committed files of the current
+    versions (name, size, modification time), the dbt project's files and the suites."""
+    digest = hashlib.sha256()
+    folders = [settings.raw_documents_dir, settings.incident_links_dir,
+               *(settings.staged_table_dir(t) for t in (*STAGED_TABLES, "processed"))]  # fmt: skip
+    for folder in folders:
+        for path in lakeio.parquet_files(folder):
+            info = path.stat()
+            digest.update(
+                f"{path.relative_to(settings.lake_dir)}:{info.st_size}:{info.st_mtime_ns}\n".encode()
+            )
+    for folder in (settings.dbt_project_dir, settings.expectations_dir):
+        for path in sorted(folder.rglob("*")):
+            parts = path.relative_to(folder).parts
+            if path.is_file() and not any(
+                p in {"target", "logs"} or p.startswith(".") for p in parts
+            ):
+                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def warehouse_is_current(settings: Settings, inputs: str) -> str | None:
+    """The run id of the published build when it was built from these inputs and is still
+    the published file; else None."""
+    record = settings.runs_dir / PUBLISHED_RECORD
+    warehouse = settings.warehouse_path
+    if not record.exists() or not warehouse.exists():
+        return None
+    try:
+        known = json.loads(record.read_text())
+    except ValueError:
+        return None
+    info = warehouse.stat()
+    same_file = known.get("warehouse") == [info.st_size, info.st_mtime_ns]
+    return known.get("run_id") if same_file and known.get("inputs") == inputs else None
+
+
+def record_published(settings: Settings, inputs: str, run_id: str) -> None:
+    """Remember what the published warehouse was built from (after it is in place)."""
+    info = settings.warehouse_path.stat()
+    text = json.dumps({"run_id": run_id, "inputs": inputs,
+                       "warehouse": [info.st_size, info.st_mtime_ns]})  # fmt: skip
+    tmp = settings.runs_dir / f".{PUBLISHED_RECORD}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, settings.runs_dir / PUBLISHED_RECORD)
 
 
 def staged_counts(settings: Settings) -> dict[str, int]:
