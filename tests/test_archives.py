@@ -109,6 +109,14 @@ def test_a_huge_single_line_file_is_quarantined_without_being_read(tmp_path: Pat
     assert not result.quarantined_bytes
 
 
+def test_a_million_line_jsonl_over_the_limit_is_quarantined_unread(tmp_path: Path) -> None:
+    line = b'{"title": "Raid", "text": "Police arrested two people in a raid."}\n'
+    limit = 20 * 1024 * 1024
+    result = land_folder(tmp_path, {"export.jsonl": line * 1_000_000}, limit=limit)
+    assert reasons(result) == {"export.jsonl": f"larger than the limit of {limit} bytes"}
+    assert not result.quarantined_bytes
+
+
 def test_html_nested_100000_deep_is_quarantined_not_a_crash(tmp_path: Path) -> None:
     page = b"<html><body>" + b"<div>" * 100_000 + b"Ten held." + b"</div>" * 100_000
     result = land_folder(tmp_path, {"deep.html": page}, limit=len(page) + 1)
