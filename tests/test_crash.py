@@ -250,22 +250,30 @@ def run_chain(points: tuple[str, ...], runner: Runner, published: str) -> Chain:
     return Chain(kills=kills, final=runner.complete(), data=runner.data)
 
 
-@pytest.fixture(scope="module")
-def chains(
-    seeds_build: tuple[dict, Path, Path], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Chain]:
+def in_parallel(
+    work: object, chains: tuple, seeds_build: tuple[dict, Path, Path], folders: list[Path]
+) -> list:
+    """Run work(chain, runner, published digest) for each chain side by side, each on a data
+    dir (of folders) that starts with the sample corpus's published warehouse and no lake."""
     from prefect.settings import PREFECT_API_URL
 
     _, source, seeds_data = seeds_build
     published = seeds_data / "warehouse.duckdb"
     runners = []
-    for index in range(len(CHAINS)):
-        data = tmp_path_factory.mktemp("crash") / f"data-{index}"
+    for data in folders:
         data.mkdir()
         shutil.copy(published, data / "warehouse.duckdb")  # the last published warehouse
         runners.append(Runner(source, data, str(PREFECT_API_URL.value())))
-    with ThreadPoolExecutor(len(CHAINS)) as pool:
-        done = list(pool.map(run_chain, CHAINS, runners, [digest(published)] * len(CHAINS)))
+    with ThreadPoolExecutor(len(chains)) as pool:
+        return list(pool.map(work, chains, runners, [digest(published)] * len(chains)))
+
+
+@pytest.fixture(scope="module")
+def chains(
+    seeds_build: tuple[dict, Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Chain]:
+    folders = [tmp_path_factory.mktemp("crash") / f"data-{i}" for i in range(len(CHAINS))]
+    done = in_parallel(run_chain, CHAINS, seeds_build, folders)
     return {point: chain for chain in done for point in [kill.point for kill in chain.kills]}
 
 
@@ -328,19 +336,9 @@ def run_stop_chain(signum: int, runner: Runner, published: str) -> StopChain:
 def stop_chains(
     seeds_build: tuple[dict, Path, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[int, StopChain]:
-    from prefect.settings import PREFECT_API_URL
-
-    _, source, seeds_data = seeds_build
-    published = seeds_data / "warehouse.duckdb"
-    runners = []
-    for signum in STOP_SIGNALS:
-        data = tmp_path_factory.mktemp("stop") / f"data-{signal.Signals(signum).name}"
-        data.mkdir()
-        shutil.copy(published, data / "warehouse.duckdb")
-        runners.append(Runner(source, data, str(PREFECT_API_URL.value())))
-    with ThreadPoolExecutor(len(STOP_SIGNALS)) as pool:
-        done = list(pool.map(run_stop_chain, STOP_SIGNALS, runners,
-                             [digest(published)] * len(STOP_SIGNALS)))  # fmt: skip
+    folders = [tmp_path_factory.mktemp("stop") / f"data-{signal.Signals(signum).name}"
+               for signum in STOP_SIGNALS]  # fmt: skip
+    done = in_parallel(run_stop_chain, STOP_SIGNALS, seeds_build, folders)
     return dict(zip(STOP_SIGNALS, done, strict=True))
 
 
