@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import signal
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -24,7 +22,7 @@ from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
 from tracelake.land import SourceMissing
 from tracelake.progress import StageProgress
-from tracelake.report import RunReport, RunStopped, to_dict
+from tracelake.report import RunReport, RunStopped, new_run_id, to_dict
 from tracelake.runlock import run_lock
 
 
@@ -101,10 +99,6 @@ def publish_task(settings: Settings, build: Path) -> Path:
 @task(name="export-marts", cache_policy=NO_CACHE, **IO_RETRIES)
 def export_marts_task(settings: Settings) -> list[Path]:
     return publish.export_marts(settings.warehouse_path, settings.marts_dir)
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
 
 
 def mart_counts(warehouse: Path) -> dict[str, int]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tracelake import cli, land
+from tracelake import cli, land, stages
 from tracelake.config import Settings
 from tracelake.report import RunReport
 from tracelake.runlock import LOCK_FILE, RunLocked, holder_pid, run_lock
@@ -200,3 +202,25 @@ def test_a_flow_run_on_a_missing_source_is_not_retried(
         ).json()  # fmt: skip
     [discover] = [run for run in runs if run["name"].startswith("discover")]
     assert discover["run_count"] == 1  # a missing folder is not a passing fault: no retry
+
+
+def test_a_run_with_nothing_new_skips_the_flow(
+    seeds_build: tuple[dict, Path, Path], tmp_path: Path
+) -> None:
+    report, seeds_source, seeds_data = seeds_build
+    source, data = tmp_path / "source", tmp_path / "data"
+    shutil.copytree(seeds_source, source)
+    shutil.copytree(seeds_data, data)  # file times kept: the same lake as the published build
+    done = subprocess.run(
+        [str(TRACELAKE), "run", "--source", str(source), "--data-dir", str(data)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "published  nothing new" in done.stdout
+    latest = json.loads((data / "runs" / "latest.json").read_text())
+    assert latest["up_to_date"] is True and latest["status"] == "succeeded"
+    assert latest["stages"]["build"]["skipped"] == f"nothing new since run {report['run_id']}"
+    assert list(latest["stages"]) == ["build"]  # no flow: no land, no dbt
+    assert latest["documents_present"] == report["documents_landed"]
+    (source / "new.txt").write_text("Police arrested 3 smugglers at the port of Calais.\n")
+    assert stages.nothing_new(Settings.from_env(source_dir=source, data_dir=data)) is None

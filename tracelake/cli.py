@@ -88,6 +88,36 @@ def prefect_environment(data_dir: Path) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+def _up_to_date(settings: Settings) -> bool:
+    """When nothing is new since the published build, say so in a run report and skip the
+    flow (and the start of Prefect's temporary server)."""
+    from tracelake import stages
+    from tracelake.report import RunReport, new_run_id
+
+    started = time.perf_counter()
+    found = stages.nothing_new(settings)
+    if found is None:
+        return False
+    current, files = found
+    report = RunReport.start(
+        new_run_id(), settings.source_dir, settings.data_dir, settings.extractor_version
+    )
+    report.up_to_date, report.warehouse = True, str(settings.warehouse_path)
+    report.documents_seen = report.documents_present = files
+    counts = stages.staged_counts(settings)
+    report.articles, report.statistics, report.entities = (
+        counts["articles"], counts["statistics"], counts["entities"],
+    )  # fmt: skip
+    report.stages["build"] = {
+        "seconds": round(time.perf_counter() - started, 3),
+        "skipped": f"nothing new since run {current}",
+    }
+    report.finish("succeeded")
+    report.write(settings.runs_dir)
+    print(report.summary())
+    return True
+
+
 def _raise_stopped(signum: int, frame: object) -> None:
     raise RunStopped(signum)
 
@@ -101,6 +131,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with run_lock(settings.data_dir, args.wait):  # before the slow start of Prefect
+            if _up_to_date(settings):
+                return 0
             from flows.pipeline import pipeline
 
             try:

@@ -319,6 +319,36 @@ def record_published(settings: Settings, inputs: str, run_id: str) -> None:
     os.replace(tmp, settings.runs_dir / PUBLISHED_RECORD)
 
 
+def nothing_new(settings: Settings) -> tuple[str, int] | None:
+    """(run id of the published build, files seen) when a run would find nothing to do: every source
+    file already landed as it is, every document processed by the current extractor, every
+    in-scope article matched, and the build's inputs unchanged. None otherwise (or when
+    anything is unusual: a file to report, an archive, one over the size limit)."""
+    paths, problems = land.discover(settings.source_dir)
+    if problems:
+        return None
+    known = lakeio.known_ids(settings.raw_documents_dir, "doc_id")
+    for path in paths:
+        if path.stat().st_size > settings.max_file_bytes:
+            return None
+        if hashlib.sha256(path.read_bytes()).hexdigest() not in known:
+            return None  # new, changed, quarantined or an archive: the run has work
+    if pending_documents(settings):
+        return None
+    in_scope = (
+        lakeio.scan(settings.staged_table_dir("articles"), ARTICLES)
+        .filter(pl.col("is_relevant") & pl.col("duplicate_of").is_null())
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    linked = len(lakeio.known_ids(settings.incident_links_dir, "article_id"))
+    if linked != in_scope:
+        return None
+    current = warehouse_is_current(settings, build_inputs(settings))
+    return (current, len(paths)) if current else None
+
+
 def staged_counts(settings: Settings) -> dict[str, int]:
     """Rows in each staged table of the current extractor version."""
     return {
