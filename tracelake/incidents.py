@@ -153,14 +153,15 @@ def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFram
         is_block=pl.col("weight") >= BLOCK_WEIGHT,
     )
     name_keys = _name_keys(articles, weights)
+    figure_weight = (FIGURE_WEIGHT * (1 + pl.col("value").log10())).clip(
+        upper_bound=MAX_FIGURE_WEIGHT
+    )
     figure_keys = (
         statistics.filter(pl.col("value") >= MIN_FIGURE)
         .select(
             "article_id",
             key="figure:" + pl.col("value").round(2).cast(pl.String),
-            weight=(FIGURE_WEIGHT * (1 + pl.col("value").log10())).clip(
-                upper_bound=MAX_FIGURE_WEIGHT
-            ),
+            weight=figure_weight,
             is_block=pl.col("value") >= MIN_BLOCK_FIGURE,
         )
         .unique(["article_id", "key"])
@@ -189,8 +190,7 @@ def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFram
             )
             .cast(pl.Int64)
             .cast(pl.String),
-            weight=ROUNDED_SHARE
-            * (FIGURE_WEIGHT * (1 + pl.col("value").log10())).clip(upper_bound=MAX_FIGURE_WEIGHT),
+            weight=ROUNDED_SHARE * figure_weight,
             is_block=pl.lit(False),
         )
         .unique(["article_id", "key"])
