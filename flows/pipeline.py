@@ -30,14 +30,14 @@ class RunFailed(RuntimeError):
     """The run stopped before publishing; the report says why."""
 
 
-# Retries (with back-off) only on the tasks that touch the source folder or the published
-# files, where a failure may be passing (a network share, a file being replaced); the text
-# and SQL stages are deterministic, so a retry would fail the same way.
 def _passing_fault(task: object, task_run: object, state: State) -> bool:
     """Retry unless the source folder is missing: that is a mistake, not a passing fault."""
     return not isinstance(state.result(raise_on_failure=False), SourceMissing)
 
 
+# Retries (with back-off) only on the tasks that touch the source folder or the published
+# files, where a failure may be passing (a network share, a file being replaced); the text
+# and SQL stages are deterministic, so a retry would fail the same way.
 IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5], "retry_condition_fn": _passing_fault}
 
 

@@ -25,6 +25,15 @@ def write_parquet_atomic(table: pa.Table | pl.DataFrame, path: Path, schema: pa.
     return path
 
 
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write a small file (a record, a quarantined original) under a temporary name, then
+    rename it into place: a reader sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
 def parquet_files(folder: Path) -> list[Path]:
     """Committed Parquet files under a folder (temporary files of a crashed write excluded)."""
     if not folder.exists():

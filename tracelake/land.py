@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tracelake import archives, charset, read
+from tracelake import archives, charset, lakeio, read
 from tracelake.read import UnreadableInput
 from tracelake.schemas import RAW_DOCUMENTS
 
@@ -329,20 +329,14 @@ def write_quarantine(folder: Path, item: Quarantined, data: bytes | None, run_id
     folder.mkdir(parents=True, exist_ok=True)
     key = item.sha256 or hashlib.sha256(item.file.encode("utf-8", "surrogateescape")).hexdigest()
     if data is not None:
-        _write_atomic(folder / f"{key}.bin", data)
+        lakeio.write_bytes_atomic(folder / f"{key}.bin", data)
     record = asdict(item) | {
         "bytes_kept": f"{key}.bin" if data is not None else None,
         "run_id": run_id,
         "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     text = json.dumps(record, ensure_ascii=False, indent=2)
-    _write_atomic(folder / f"{key}.json", text.encode("utf-8"))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    lakeio.write_bytes_atomic(folder / f"{key}.json", text.encode("utf-8"))
 
 
 def read_quarantine(folder: Path) -> list[dict]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -314,9 +313,7 @@ def record_published(settings: Settings, inputs: str, run_id: str) -> None:
     info = settings.warehouse_path.stat()
     text = json.dumps({"run_id": run_id, "inputs": inputs,
                        "warehouse": [info.st_size, info.st_mtime_ns]})  # fmt: skip
-    tmp = settings.runs_dir / f".{PUBLISHED_RECORD}.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, settings.runs_dir / PUBLISHED_RECORD)
+    lakeio.write_bytes_atomic(settings.runs_dir / PUBLISHED_RECORD, text.encode("utf-8"))
 
 
 def nothing_new(settings: Settings) -> tuple[str, int] | None:
