@@ -277,10 +277,14 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
         raise RunFailed(f"dbt build failed: {len(dbt.failures)} node(s) did not pass")
 
     started = time.perf_counter()  # docs are for people: a failure is reported, not fatal
-    docs = dbt_docs_task(settings, build)
-    outcome = {"success": docs.success, "site": str(settings.site_dir / "dbt")}
-    if not docs.success:
-        outcome["log_tail"] = docs.log_tail
+    outcome: dict[str, object] = {"site": str(settings.site_dir / "dbt")}
+    if transform.docs_are_current(settings):  # the data changed, the models did not
+        outcome["skipped"] = "the dbt project is unchanged since the site was generated"
+    else:
+        docs = dbt_docs_task(settings, build)
+        outcome["success"] = docs.success
+        if not docs.success:
+            outcome["log_tail"] = docs.log_tail
     _stage(report, "dbt_docs", started, **outcome)
 
     started = time.perf_counter()

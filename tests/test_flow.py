@@ -11,21 +11,23 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from prefect import flow
 
-from flows.pipeline import pipeline
-from tracelake import extract
+from flows.pipeline import _process, pipeline
+from tracelake import extract, lakeio, stages
+from tracelake.config import Settings
+from tracelake.progress import StageProgress
+from tracelake.report import RunReport
 from tracelake.runlock import LOCK_FILE, RunLocked
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
 
 @pytest.fixture(scope="module")
-def first_run(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
-    source = tmp_path_factory.mktemp("source")
-    shutil.copytree(seeds_dir, source, dirs_exist_ok=True)
-    (source / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
-    data = tmp_path_factory.mktemp("data")
-    return pipeline(str(source), str(data)), data
+def first_run(seeds_build: tuple[dict, Path, Path]) -> tuple[dict, Path]:
+    """The session's build of seeds/ (tests/conftest.py): read it, or copy it to write."""
+    report, _, data = seeds_build
+    return report, data
 
 
 def test_run_report(first_run: tuple[dict, Path], seeds_dir: Path) -> None:
@@ -33,19 +35,16 @@ def test_run_report(first_run: tuple[dict, Path], seeds_dir: Path) -> None:
     seeds = [p for p in seeds_dir.iterdir() if p.is_file()]
     assert report["status"] == "succeeded"
     assert report["published"] is True
-    assert report["documents_seen"] == len(seeds) + 1
+    assert report["documents_seen"] == len(seeds)
     assert report["documents_landed"] == len(seeds)
     assert report["documents_present"] == 0
-    assert report["documents_quarantined"] == [
-        {"file": "broken.txt", "reason": "not text: PNG image"}
-    ]
+    assert report["documents_quarantined"] == []  # tests/test_bad_input.py sends bad files
     assert report["articles"] > len(seeds)
     assert report["statistics"] > 0
     assert {"raw_documents", "staged_articles", "marts", "dbt"} <= set(report["validation"])
     assert all(v["success"] for v in report["validation"].values())
     latest = json.loads((data / "runs" / "latest.json").read_text())
     assert latest == json.loads((data / "runs" / f"{report['run_id']}.json").read_text())
-    assert list((data / "lake" / "quarantine").glob("*.bin"))
 
 
 def test_warehouse_is_published_with_the_marts(first_run: tuple[dict, Path]) -> None:
@@ -70,8 +69,12 @@ def test_warehouse_is_published_with_the_marts(first_run: tuple[dict, Path]) -> 
     assert (data / "marts" / "fct_statistics.parquet").exists()
 
 
-def test_second_run_on_the_same_input_does_no_new_work(first_run: tuple[dict, Path]) -> None:
-    report, data = first_run
+def test_second_run_on_the_same_input_does_no_new_work(
+    first_run: tuple[dict, Path], tmp_path: Path
+) -> None:
+    report, shared = first_run
+    data = tmp_path / "data"
+    shutil.copytree(shared, data)
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         before = con.execute("select * from marts.fct_statistics order by all").fetchall()
     published = (data / "warehouse.duckdb").stat().st_mtime_ns
@@ -173,6 +176,14 @@ def test_off_topic_and_duplicate_articles_stay_out_of_the_figures(
     assert original_figures > 0
 
 
+@flow(name="segment-extract-only")
+def segment_and_extract(settings: Settings, doc_ids: list[str]) -> RunReport:
+    """The flow's segment and extract stage alone, on landed documents (no dbt)."""
+    report = RunReport.start("test", settings.source_dir, settings.data_dir, "test")
+    _process(settings, doc_ids, report, StageProgress(enabled=False))
+    return report
+
+
 def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
     seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,7 +192,8 @@ def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
     names = ["single_article.txt", "article_fr.txt", "page_with_comments.txt"]
     for name in names:
         shutil.copy(seeds_dir / name, source / name)
-    bad_id = hashlib.sha256((source / "article_fr.txt").read_bytes()).hexdigest()
+    ids = {hashlib.sha256((source / n).read_bytes()).hexdigest(): n for n in names}
+    bad_id = next(d for d, n in ids.items() if n == "article_fr.txt")
     real_statistics = extract.statistics
 
     def fails_on_one_document(articles: pl.DataFrame, version: str) -> pl.DataFrame:
@@ -190,26 +202,25 @@ def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
         return real_statistics(articles, version)
 
     monkeypatch.setattr(extract, "statistics", fails_on_one_document)
-    data = tmp_path / "data"
-    report = pipeline(str(source), str(data))
-    assert report["status"] == "succeeded"
-    assert report["published"] is True
-    assert report["documents_processed"] == 2
-    assert [(f["file"], f["doc_id"]) for f in report["documents_failed"]] == [
+    settings = Settings.from_env(source_dir=source, data_dir=tmp_path / "data")
+    paths, _ = stages.discover(settings, "test")
+    stages.land_batch(settings, paths, "test")
+    report = segment_and_extract(settings, stages.pending_documents(settings))
+    assert report.documents_processed == 2
+    assert [(f["file"], f["doc_id"]) for f in report.documents_failed] == [
         ("article_fr.txt", bad_id)
     ]
-    assert "extractor bug" in report["documents_failed"][0]["error"]
-    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        files = con.execute("select distinct source_file from marts.dim_articles").fetchall()
-    assert sorted(f for (f,) in files) == ["page_with_comments.txt", "single_article.txt"]
+    assert "extractor bug" in report.documents_failed[0]["error"]
+    staged = lakeio.known_ids(settings.staged_table_dir("articles"), "doc_id")
+    assert staged == set(ids) - {bad_id}  # the others went on; nothing of the bad one stays
+    assert stages.pending_documents(settings) == [bad_id]
 
     monkeypatch.setattr(extract, "statistics", real_statistics)  # the extractor is fixed
-    again = pipeline(str(source), str(data))
-    assert again["documents_processed"] == 1
-    assert again["documents_failed"] == []
-    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
-        files = con.execute("select distinct source_file from marts.dim_articles").fetchall()
-    assert sorted(f for (f,) in files) == sorted(names)
+    again = segment_and_extract(settings, stages.pending_documents(settings))
+    assert again.documents_processed == 1
+    assert again.documents_failed == []
+    assert lakeio.known_ids(settings.staged_table_dir("articles"), "doc_id") == set(ids)
+    assert stages.pending_documents(settings) == []
 
 
 VERACRUZ_ES = (
@@ -237,6 +248,7 @@ def test_a_new_report_joins_its_incident_and_renames_none(
     (source / "veracruz_es.txt").write_text(VERACRUZ_ES, encoding="utf-8")
     again = pipeline(str(source), str(copy))
     assert again["stages"]["match_incidents"]["articles"] == 1
+    assert "skipped" in again["stages"]["dbt_docs"]  # new data, the same models
     with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
         after = {a: (f, i) for a, f, i in con.execute(query).fetchall()}
         incidents_after = con.execute("select count(*) from marts.fct_incidents").fetchone()[0]

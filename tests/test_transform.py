@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from tracelake import transform
+from tracelake.config import Settings
 
 
 def test_docs_site_is_generated_after_the_build(seeds_build: tuple[dict, Path, Path]) -> None:
     report, _, data = seeds_build
     assert report["stages"]["dbt_docs"]["success"] is True
     site = data / "site" / "dbt"
-    assert sorted(path.name for path in site.iterdir()) == sorted(transform.DOCS_FILES)
+    shown = sorted(path.name for path in site.iterdir() if not path.name.startswith("."))
+    assert shown == sorted(transform.DOCS_FILES)
     catalog = json.loads((site / "catalog.json").read_text())
     assert {f"model.tracelake.{table}" for table in report["marts"]} <= set(catalog["nodes"])
     assert "fct_prices" in (site / "static_index.html").read_text(encoding="utf-8")
@@ -34,3 +37,17 @@ def test_every_mart_states_its_grain_and_describes_every_column(
             name for name, column in node["columns"].items() if column["description"].strip()
         }
         assert set(catalog["nodes"][key]["columns"]) == documented, table
+
+
+def test_docs_are_regenerated_only_when_the_dbt_project_changes(
+    seeds_build: tuple[dict, Path, Path], tmp_path: Path
+) -> None:
+    _, source, data = seeds_build
+    project = tmp_path / "dbt"
+    ignore = shutil.ignore_patterns("target", "logs")
+    shutil.copytree(Settings.from_env().dbt_project_dir, project, ignore=ignore)
+    settings = Settings.from_env(source_dir=source, data_dir=data, dbt_project_dir=project)
+    assert transform.docs_are_current(settings)
+    model = project / "models" / "marts" / "fct_prices.sql"
+    model.write_text(model.read_text() + "\n", encoding="utf-8")
+    assert not transform.docs_are_current(settings)

@@ -48,6 +48,17 @@ def extractor_version() -> str:
     return f"{EXTRACTOR_CODE_VERSION}-{digest.hexdigest()[:8]}"
 
 
+def folder_digest(folder: Path) -> str:
+    """sha256 of a project folder's files (names and bytes), leaving out hidden files and
+    dbt's `target/` and `logs/`: it changes exactly when a file in it does."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and not any(p in {"target", "logs"} or p.startswith(".") for p in parts):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _positive_int(name: str, value: str) -> int:
     try:
         number = int(value)

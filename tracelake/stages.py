@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from tracelake import extract, incidents, lakeio, land, publish, segment
-from tracelake.config import Settings
+from tracelake.config import Settings, folder_digest
 from tracelake.schemas import ARTICLES, ENTITIES, RAW_DOCUMENTS, STATISTICS
 
 PROCESSED = pa.schema(
@@ -283,12 +283,7 @@ def build_inputs(settings: Settings) -> str:
                 f"{path.relative_to(settings.lake_dir)}:{info.st_size}:{info.st_mtime_ns}\n".encode()
             )
     for folder in (settings.dbt_project_dir, settings.expectations_dir):
-        for path in sorted(folder.rglob("*")):
-            parts = path.relative_to(folder).parts
-            if path.is_file() and not any(
-                p in {"target", "logs"} or p.startswith(".") for p in parts
-            ):
-                digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+        digest.update(folder_digest(folder).encode() + b"\n")
     return digest.hexdigest()
 
 

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracelake.config import Settings
+from tracelake.config import Settings, folder_digest
 from tracelake.incidents import matcher_version
+from tracelake.lakeio import write_bytes_atomic
 
 PR_SET_PDEATHSIG = 1  # prctl(2) option
 _LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
@@ -22,6 +23,8 @@ _LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 # What `dbt docs generate --static` writes that the docs site needs: the page, the same page
 # with manifest and catalog inlined (opens from disk, no web server), and their JSON.
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
+# Beside them: the digest of what the site was generated from (docs_digest).
+DOCS_STAMP = ".generated-from"
 
 
 @dataclass
@@ -119,6 +122,25 @@ def run_dbt(
     return result
 
 
+def docs_digest(settings: Settings) -> str:
+    """What the docs site shows depends on: the dbt project and the lake versions it reads
+    (the models' columns and SQL; the docs hold no data)."""
+    return ":".join((
+        folder_digest(settings.dbt_project_dir), settings.extractor_version, matcher_version()
+    ))  # fmt: skip
+
+
+def docs_are_current(settings: Settings) -> bool:
+    """True when the docs site was generated from the dbt project as it is now."""
+    site = settings.site_dir / "dbt"
+    stamp = site / DOCS_STAMP
+    return (
+        all((site / name).exists() for name in DOCS_FILES)
+        and stamp.exists()
+        and stamp.read_text(encoding="utf-8") == docs_digest(settings)
+    )
+
+
 def generate_docs(settings: Settings, warehouse: Path) -> DbtResult:
     """`dbt docs generate` against a built warehouse; the site goes to <site_dir>/dbt.
 
@@ -126,6 +148,7 @@ def generate_docs(settings: Settings, warehouse: Path) -> DbtResult:
     so a failed generation leaves the last site in place. Open static_index.html from disk,
     or serve the folder and open index.html.
     """
+    digest = docs_digest(settings)
     result = run_dbt(settings, warehouse, "docs", ["--static"])
     if not result.success:
         return result
@@ -136,4 +159,5 @@ def generate_docs(settings: Settings, warehouse: Path) -> DbtResult:
         staged = site / f".{name}.tmp"
         shutil.copyfile(target / name, staged)
         os.replace(staged, site / name)
+    write_bytes_atomic(site / DOCS_STAMP, digest.encode("utf-8"))
     return result
