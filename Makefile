@@ -23,14 +23,18 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check tracelake flows tests
 	$(BIN)/ruff format --check tracelake flows tests
+	$(BIN)/mypy
+	cd dbt && ../$(BIN)/sqlfluff lint models macros tests
 
 # The loop while working: every test but the slow ones (runs killed and stopped at every
-# stage, tests/test_crash.py). `make check` runs them all: what CI runs.
+# stage, tests/test_crash.py), a test module per worker process. `make check` adds the slow
+# ones, run alone (their kills and stops are timed): what CI runs.
+WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile -m "not slow"
 
-check: lint
-	$(BIN)/python -m pytest
+check: test
+	$(BIN)/python -m pytest -m slow
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

@@ -13,8 +13,9 @@ import gzip
 import io
 import lzma
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
+from typing import IO, BinaryIO
 
 from tracelake.read import UnreadableInput
 
@@ -22,7 +23,7 @@ from tracelake.read import UnreadableInput
 ARCHIVE_TOTAL_FACTOR = 10
 MAX_MEMBERS = 10_000
 CHUNK = 1 << 20
-STREAMS = {
+STREAMS: dict[bytes, tuple[str, Callable[[BinaryIO], io.BufferedIOBase], str]] = {
     b"\x1f\x8b": ("gzip", lambda raw: gzip.GzipFile(fileobj=raw), ".gz"),
     b"BZh": ("bzip2", bz2.BZ2File, ".bz2"),
     b"\xfd7zXZ\x00": ("xz", lzma.LZMAFile, ".xz"),
@@ -70,7 +71,7 @@ def is_compressed_warc(name: str, data: bytes) -> bool:
         return False
 
 
-def _bounded(stream: io.IOBase, limit: int, label: str) -> bytes:
+def _bounded(stream: io.BufferedIOBase | IO[bytes], limit: int, label: str) -> bytes:
     """All of a decompressing stream, or UnreadableInput past `limit` bytes."""
     out = bytearray()
     while chunk := stream.read(CHUNK):

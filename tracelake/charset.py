@@ -90,7 +90,9 @@ def wide_without_bom(data: bytes) -> Decoded | None:
             continue
         highs = sorted((unit[high] for unit in units), reverse=True)
         common = {value: highs.count(value) for value in set(highs)}
-        top = [v for v in sorted(common, key=common.get, reverse=True)[:2] if v < LOW_BLOCKS]
+        top = [
+            v for v in sorted(common, key=common.__getitem__, reverse=True)[:2] if v < LOW_BLOCKS
+        ]
         if sum(common[v] for v in top) < len(units) * WIDE_SHARE:
             continue
         try:

@@ -138,7 +138,7 @@ def parse_date_in(value: object, reference: date | None) -> date | None:
         return found
     if reference is None or not isinstance(value, str):
         return None
-    month_day = None
+    month_day: tuple[int | None, int] | None = None
     if match := MONTH_DAY.match(value):
         month_day = int(match.group(1)), int(match.group(2))
     else:
@@ -182,7 +182,7 @@ def dates_in(text: str, reference: date) -> list[date]:
     """Every calendar date a text names, in order: full dates, and day and month without a
     year taken in the latest year not after `reference` (the article's own date)."""
     iso, numeric, day_first, month_first = DATES_IN_TEXT
-    found: list[tuple[int, date]] = []
+    found: list[tuple[int, date | None]] = []
     for match in iso.finditer(text):
         year, month, day = map(int, match.groups())
         found.append((match.start(), _make(year, month, day)))
@@ -192,15 +192,15 @@ def dates_in(text: str, reference: date) -> list[date]:
     for pattern, order in ((day_first, (0, 1, 2)), (month_first, (1, 0, 2))):
         for match in pattern.finditer(text):
             parts = match.groups()
-            day, name, year = parts[order[0]], parts[order[1]], parts[order[2]]
-            month = month_names().get(_fold(name))
-            if not month:
+            day_text, name, year_text = parts[order[0]], parts[order[1]], parts[order[2]]
+            named = month_names().get(_fold(name))
+            if not named:
                 continue
-            if year:
-                found.append((match.start(), _make(int(year), month, int(day))))
+            if year_text:
+                found.append((match.start(), _make(int(year_text), named, int(day_text))))
             else:
-                found.append((match.start(), _latest(month, int(day), reference)))
-    return [day for _, day in sorted(found, key=lambda hit: hit[0]) if day is not None]
+                found.append((match.start(), _latest(named, int(day_text), reference)))
+    return [hit for _, hit in sorted(found, key=lambda pair: pair[0]) if hit is not None]
 
 
 def _latest(month: int, day: int, reference: date) -> date | None:

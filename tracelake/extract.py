@@ -10,11 +10,15 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from tracelake import reference, vocab
 from tracelake.schemas import ENTITIES, STATISTICS
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 # --- sentences ----------------------------------------------------------------------------
 # Pieces of a line that end at a sentence end; a dot between digits or letters is no end.
@@ -513,7 +517,9 @@ def noun_phrase() -> pl.Expr:
 
 def noun_class() -> pl.Expr:
     """Class of the last word of the noun phrase that has one (its head noun)."""
-    classify = pl.when(pl.element().str.contains(NOUN_CLASS["person"])).then(pl.lit("person"))
+    classify: Then | ChainedThen = pl.when(pl.element().str.contains(NOUN_CLASS["person"])).then(
+        pl.lit("person")
+    )
     for name, pattern in list(NOUN_CLASS.items())[1:]:
         classify = classify.when(pl.element().str.contains(pattern)).then(pl.lit(name))
     return pl.col("np").list.eval(classify.otherwise(None)).list.drop_nulls().list.last()
@@ -525,12 +531,12 @@ def metric_decision(head: pl.Expr, no_noun: pl.Expr) -> pl.Expr:
     figure, else the one after it) or, with verb_side "either", one on either side; otherwise
     the class's row for any verb ("*") applies. Class "-" is a figure with no noun."""
     nearest = pl.coalesce("left_verb", "right_verb")
-    decision = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    decision: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     table = vocab.rows("metric_decisions")
     for noun_class in dict.fromkeys(row["noun_class"] for row in table):
         rows = [row for row in table if row["noun_class"] == noun_class]
         applies = no_noun if noun_class == "-" else (head == noun_class) & ~no_noun
-        by_class = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+        by_class: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
         for row in rows:
             if row["verb"] == "*":
                 continue

@@ -25,6 +25,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import cast
 
 import polars as pl
 import pyarrow as pa
@@ -342,19 +343,17 @@ def assign(
     rows = []
     for article_id in sorted(new_ids, key=lambda a: _age(profiles[a], a)):
         art = profiles[article_id]
-        best = None
+        best: tuple[str | None, str, float | None, list[str]] | None = None
         for similarity, other, shared_keys in sorted(
             candidates.get(article_id, []), key=lambda c: (-c[0], c[1])
         ):
-            incident_id = incident_of.get(other)
-            if incident_id is not None and _joins(
-                art, profiles[other], similarity, span.get(incident_id)
-            ):
-                best = (other, incident_id, similarity, shared_keys)
+            joined = incident_of.get(other)
+            if joined is not None and _joins(art, profiles[other], similarity, span.get(joined)):
+                best = (other, joined, similarity, shared_keys)
                 break
         if best is None:
             best = (None, f"inc-{article_id}", None, [])
-        other, incident_id, similarity, shared_keys = best
+        matched, incident_id, score, keys = best
         incident_of[article_id] = incident_id
         widen(incident_id, art.published)
         rows.append(
@@ -362,10 +361,12 @@ def assign(
                 "article_id": article_id,
                 "incident_id": incident_id,
                 "published_date": art.published,
-                "matched_article_id": other,
-                "similarity": None if similarity is None else round(similarity, 4),
-                "date_gap_days": _gap(art.published, profiles[other].published) if other else None,
-                "shared_keys": shared_keys,
+                "matched_article_id": matched,
+                "similarity": None if score is None else round(score, 4),
+                "date_gap_days": _gap(art.published, profiles[matched].published)
+                if matched
+                else None,
+                "shared_keys": keys,
                 "event_date": art.event_date,
                 "run_id": run_id,
             }
@@ -509,9 +510,10 @@ def _window(articles: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
     if days.null_count():
         return articles
     reach = WINDOW + MAX_SPAN
+    first, last = cast(date, days.min()), cast(date, days.max())  # a date column, no nulls
     return articles.filter(
         pl.col("published_date").is_null()
-        | pl.col("published_date").is_between(days.min() - reach, days.max() + reach)
+        | pl.col("published_date").is_between(first - reach, last + reach)
     )
 
 

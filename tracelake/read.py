@@ -313,10 +313,11 @@ def _sections(body: str) -> list[tuple[str, str]] | None:
     starts = [n for n, m in headings if len(m.group(1)) == top and m.group(2)]
     if len(starts) < LISTING_MIN_SECTIONS:
         return None
+    matches = dict(headings)
     sections, signals = [], 0
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(lines)
-        heading = ATX_HEADING.match(lines[start]).group(2)
+        heading = matches[start].group(2)
         text = "\n".join(lines[start + 1 : end])
         following = [line for line in lines[start + 1 : end] if line.strip()][:2]
         dated = any(len(line) < 200 and parse_date(line) for line in following)
@@ -334,8 +335,8 @@ def read_markdown(text: str) -> tuple[list[Item], list[str]]:
     meta_item = item_from_record(meta | {"text": "-"}) if meta else None
     if sections := _sections(body):
         items = []
-        for heading, section in sections:
-            title, url = _heading_text(heading)
+        for heading_text, section in sections:
+            section_title, url = _heading_text(heading_text)
             rendered = markdown_to_text(section)
             if not rendered.strip():
                 continue
@@ -346,7 +347,7 @@ def read_markdown(text: str) -> tuple[list[Item], list[str]]:
             items.append(
                 Item(
                     body=rendered,
-                    title=title or None,
+                    title=section_title or None,
                     published=published,
                     date_source="byline" if published else None,
                     url=url,

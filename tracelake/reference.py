@@ -152,7 +152,7 @@ def demonyms() -> frozenset[str]:
     """Nationality adjectives and country names ("Dutch", "Nigerian", "Kenya"), countryinfo."""
     from countryinfo import all_countries
 
-    found = set()
+    found: set[str] = set()
     for info in all_countries():
         try:
             forms = [info.demonym(), info.name()]

@@ -262,7 +262,7 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     every = pl.concat([links.select("incident_id"), new.select("incident_id")])
     return MatchSummary(
         articles=len(new),
-        joined=new.get_column("matched_article_id").is_not_null().sum(),
+        joined=int(new.get_column("matched_article_id").is_not_null().sum()),
         incidents=every.get_column("incident_id").n_unique(),
     )
 

@@ -149,7 +149,8 @@ def generate_docs(settings: Settings, warehouse: Path) -> DbtResult:
     or serve the folder and open index.html.
     """
     digest = docs_digest(settings)
-    result = run_dbt(settings, warehouse, "docs", ["--static"])
+    # --no-compile: the build just compiled every node into the shared target's manifest.
+    result = run_dbt(settings, warehouse, "docs", ["--static", "--no-compile"])
     if not result.success:
         return result
     site = settings.site_dir / "dbt"

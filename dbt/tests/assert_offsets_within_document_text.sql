@@ -29,12 +29,22 @@ entities as (
 
 spans as (
 
-    select 'article' as span_kind, article_id as span_id, doc_id, char_start, char_end
+    select
+        'article' as span_kind,
+        article_id as span_id,
+        doc_id,
+        char_start,
+        char_end
     from articles
 
     union all
 
-    select 'statistic' as span_kind, statistic_id as span_id, doc_id, char_start, char_end
+    select
+        'statistic' as span_kind,
+        statistic_id as span_id,
+        doc_id,
+        char_start,
+        char_end
     from statistics
 
     union all

@@ -88,7 +88,7 @@ incident_sums as (
         incident_years.reported_year,
         count(*) as incident_count,
         {%- for metric in pivoted_metrics %}
-        sum(incidents.{{ metric }}) as {{ metric }},
+            sum(incidents.{{ metric }}) as {{ metric }},
         {%- endfor %}
         cast(coalesce(sum(incidents.statistic_count), 0) as bigint) as statistic_count
 
@@ -111,15 +111,15 @@ aggregated as (
         coalesce(incident_sums.incident_count, 0) as incident_count,
         coalesce(article_years.undated_article_count, 0) as undated_article_count,
         {%- for metric in pivoted_metrics %}
-        incident_sums.{{ metric }},
+            incident_sums.{{ metric }},
         {%- endfor %}
         coalesce(incident_sums.statistic_count, 0) as statistic_count
 
     from article_years
     full outer join incident_sums
         on article_years.entity_type = incident_sums.entity_type
-        and article_years.entity_id = incident_sums.entity_id
-        and article_years.reported_year = incident_sums.reported_year
+            and article_years.entity_id = incident_sums.entity_id
+            and article_years.reported_year = incident_sums.reported_year
 
 )
 

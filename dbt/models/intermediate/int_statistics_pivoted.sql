@@ -17,7 +17,7 @@ pivoted as (
     select
         article_id,
         {%- for metric in pivoted_metrics %}
-        max(value) filter (where metric = '{{ metric }}') as {{ metric }},
+            max(value) filter (where metric = '{{ metric }}') as {{ metric }},
         {%- endfor %}
         count(*) as statistic_count
 

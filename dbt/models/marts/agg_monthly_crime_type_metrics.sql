@@ -66,9 +66,13 @@ incident_figures as (
     left join prices
         on statistics.statistic_id = prices.statistic_id
     qualify row_number() over (
-        partition by article_incidents.incident_id, statistics.metric, statistics.value, statistics.currency
-        order by statistics.article_id, statistics.statistic_id
-    ) = 1
+            partition by
+                article_incidents.incident_id,
+                statistics.metric,
+                statistics.value,
+                statistics.currency
+            order by statistics.article_id, statistics.statistic_id
+        ) = 1
 
 ),
 

@@ -25,7 +25,8 @@ bridged as (
         articles.source_file,
         articles.language,
         article_incidents.is_duplicate,
-        'inc-' || article_incidents.article_id = article_incidents.incident_id as is_founding_article,
+        'inc-' || article_incidents.article_id
+        = article_incidents.incident_id as is_founding_article,
         article_incidents.matched_article_id,
         article_incidents.similarity,
         article_incidents.date_gap_days,

@@ -38,9 +38,7 @@ article_values as (
     from statistics
     inner join article_incidents
         on statistics.article_id = article_incidents.article_id
-    where statistics.metric in (
-        {%- for metric in pivoted_metrics %}'{{ metric }}'{{ ", " if not loop.last }}{% endfor -%}
-    )
+    where statistics.metric in ('{{ pivoted_metrics | join("', '") }}')  -- noqa: LT05
     group by article_incidents.incident_id, statistics.article_id, statistics.metric
 
 ),
@@ -76,9 +74,9 @@ most_supported as (
 
     select * from value_support
     qualify row_number() over (
-        partition by incident_id, metric
-        order by supporting_articles desc, value desc
-    ) = 1
+            partition by incident_id, metric
+            order by supporting_articles desc, value desc
+        ) = 1
 
 ),
 
@@ -87,9 +85,9 @@ latest_reported as (
     select * from article_values
     where published_date is not null
     qualify row_number() over (
-        partition by incident_id, metric
-        order by published_date desc, value desc
-    ) = 1
+            partition by incident_id, metric
+            order by published_date desc, value desc
+        ) = 1
 
 ),
 
@@ -113,10 +111,10 @@ reconciled as (
     from most_supported
     inner join metric_summary
         on most_supported.incident_id = metric_summary.incident_id
-        and most_supported.metric = metric_summary.metric
+            and most_supported.metric = metric_summary.metric
     left join latest_reported
         on most_supported.incident_id = latest_reported.incident_id
-        and most_supported.metric = latest_reported.metric
+            and most_supported.metric = latest_reported.metric
 
 ),
 
@@ -134,8 +132,8 @@ with_support as (
     from reconciled
     inner join value_support
         on reconciled.incident_id = value_support.incident_id
-        and reconciled.metric = value_support.metric
-        and reconciled.value = value_support.value
+            and reconciled.metric = value_support.metric
+            and reconciled.value = value_support.value
 
 )
 

@@ -53,7 +53,7 @@ incident_articles as (
         min(reports.published_date) as first_reported_date,
         max(reports.published_date) as last_reported_date,
         list(distinct reports.language order by reports.language)
-            filter (where reports.language is not null) as languages,
+        filter (where reports.language is not null) as languages,
         list_sort(list_distinct(flatten(list(articles.crime_types)))) as crime_types
 
     from reports
@@ -84,8 +84,8 @@ incident_event_dates as (
 
     from event_dates
     qualify row_number() over (
-        partition by incident_id order by articles_giving_it desc, event_date
-    ) = 1
+            partition by incident_id order by articles_giving_it desc, event_date asc
+        ) = 1
 
 ),
 
@@ -107,11 +107,11 @@ incident_entities as (
     select
         reports.incident_id,
         list(distinct entities.entity_id order by entities.entity_id)
-            filter (where entities.entity_type = 'agency') as agencies,
+        filter (where entities.entity_type = 'agency') as agencies,
         list(distinct entities.entity_id order by entities.entity_id)
-            filter (where entities.entity_type = 'country') as countries,
+        filter (where entities.entity_type = 'country') as countries,
         list(distinct entities.entity_id order by entities.entity_id)
-            filter (where entities.entity_type = 'operation') as operations
+        filter (where entities.entity_type = 'operation') as operations
 
     from reports
     inner join entities
@@ -125,7 +125,7 @@ incident_figures as (
     select
         incident_id,
         {%- for metric in pivoted_metrics %}
-        max(value) filter (where metric = '{{ metric }}') as {{ metric }},
+            max(value) filter (where metric = '{{ metric }}') as {{ metric }},
         {%- endfor %}
         bool_or(has_disagreement) as has_disagreement,
         bool_or(is_update) as has_update
@@ -139,7 +139,8 @@ statistic_counts as (
 
     select
         reports.incident_id,
-        count(distinct (statistics.metric, statistics.value, statistics.currency)) as statistic_count
+        -- distinct figures: the (metric, value, currency) row, not each column on its own
+        count(distinct (statistics.metric, statistics.value, statistics.currency)) as statistic_count  -- noqa: ST08, LT01, LT05, LT06
 
     from reports
     inner join statistics
@@ -163,7 +164,7 @@ incidents as (
         coalesce(incident_entities.operations, cast([] as varchar[])) as operations,
         incident_articles.crime_types,
         {%- for metric in pivoted_metrics %}
-        incident_figures.{{ metric }},
+            incident_figures.{{ metric }},
         {%- endfor %}
         coalesce(incident_figures.has_disagreement, false) as has_disagreement,
         coalesce(incident_figures.has_update, false) as has_update,
