@@ -36,8 +36,11 @@ test: lint
 check: test
 	$(BIN)/python -m pytest -m slow
 
+# The whole pipeline on a corpus of SIZE (1k, 10k, 100k documents or 1gb; several: SIZE="1k 10k"),
+# beside a naive baseline: a table, and data/bench/bench-<size>.json.
+SIZE ?= 1k
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench $(foreach size,$(SIZE),--size $(size))
 
 # Each dev set of ../shared: corpus (gold seeds.json), corpus-web (web.json), corpus-events.
 DEV_SETS := corpus:seeds corpus-web:web corpus-events:events

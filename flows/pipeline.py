@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 from prefect.states import State
+from prefect.task_runners import ProcessPoolTaskRunner
 
 from tracelake import publish, stages, transform, validate
 from tracelake.config import Settings
@@ -51,16 +53,9 @@ def land_task(settings: Settings, paths: list[Path], run_id: str) -> stages.Land
     return stages.land_batch(settings, paths, run_id)
 
 
-@task(name="segment", cache_policy=NO_CACHE)
-def segment_task(settings: Settings, doc_ids: list[str]) -> stages.BatchSummary:
-    return stages.segment_batch(settings, doc_ids)
-
-
-@task(name="extract", cache_policy=NO_CACHE)
-def extract_task(
-    settings: Settings, batch: stages.BatchSummary, doc_ids: list[str]
-) -> stages.BatchSummary:
-    return stages.extract_batch(settings, batch, doc_ids)
+@task(name="segment-extract", cache_policy=NO_CACHE)
+def segment_extract_task(settings: Settings, doc_ids: list[str]) -> stages.PartitionOutcome:
+    return stages.process_partition(settings, doc_ids)
 
 
 @task(name="match-incidents", cache_policy=NO_CACHE)
@@ -177,35 +172,22 @@ def _tell_operator(settings: Settings, report: RunReport) -> None:
         get_run_logger().warning("could not publish the run's artifact or page: %s", error)
 
 
-def _process(
-    settings: Settings, doc_ids: list[str], report: RunReport, progress: StageProgress
-) -> None:
-    """Segment and extract one batch. When the code fails on it, the batch is split in two and
-    each half tried again, down to the single documents it fails on: those are reported and
-    left pending (the next run, or a fixed extractor, tries them again); the rest go on."""
-    try:
-        batch = segment_task(settings, doc_ids)
-        progress.advance("segment", len(doc_ids))
-        pause_here("segment")
-        batch = extract_task(settings, batch, doc_ids)
-        report.documents_processed += batch.documents
-        progress.advance("extract", len(doc_ids))
-        pause_here("extract")
-    except OSError:
-        raise  # the lake's disk, not a document: the run fails and says so
-    except Exception as error:  # noqa: BLE001 - a bad document must not stop the others
-        stages.remove_batch_parts(settings, doc_ids)
-        if len(doc_ids) > 1:
-            half = len(doc_ids) // 2
-            _process(settings, doc_ids[:half], report, progress)
-            _process(settings, doc_ids[half:], report, progress)
-            return
-        [doc_id] = doc_ids
-        file = stages.source_files(settings, doc_ids).get(doc_id, "?")
-        report.documents_failed.append(
-            {"doc_id": doc_id, "file": file, "error": f"{type(error).__name__}: {error}"[:500]}
-        )
-        get_run_logger().error("segment/extract failed on %s (%s): %s", file, doc_id, error)
+def _segment_extract(
+    settings: Settings, parts: list[list[str]]
+) -> Iterator[tuple[list[str], stages.PartitionOutcome]]:
+    """Each partition's outcome, in order. Several partitions run side by side in worker
+    processes (settings.workers); one, or one worker, runs here."""
+    if len(parts) < 2 or settings.workers < 2:
+        for doc_ids in parts:
+            yield doc_ids, segment_extract_task(settings, doc_ids)
+        return
+    with ProcessPoolTaskRunner(max_workers=min(settings.workers, len(parts))) as runner:
+        futures = [
+            (ids, runner.submit(segment_extract_task, {"settings": settings, "doc_ids": ids}))
+            for ids in parts
+        ]
+        for doc_ids, future in futures:
+            yield doc_ids, future.result()
 
 
 def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProgress) -> None:
@@ -232,8 +214,15 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
     pending = stages.pending_documents(settings)
     progress.stage("segment", len(pending))
     progress.stage("extract", len(pending))
-    for doc_ids in stages.chunks(pending, settings.batch_size):
-        _process(settings, doc_ids, report, progress)
+    parts = stages.partitions(pending, settings.batch_size, settings.workers)
+    for doc_ids, outcome in _segment_extract(settings, parts):
+        report.documents_processed += outcome.documents
+        report.documents_failed.extend(outcome.failed)
+        for failed in outcome.failed:  # left pending: the next run tries them again
+            get_run_logger().error("segment/extract failed on %(file)s: %(error)s", failed)
+        progress.advance("segment", len(doc_ids))
+        progress.advance("extract", len(doc_ids))
+    stages.reconcile_duplicates(settings)
     stages.ensure_staged_tables(settings)
     counts = stages.staged_counts(settings)
     report.articles, report.statistics, report.entities = (
@@ -277,15 +266,15 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
         raise RunFailed(f"dbt build failed: {len(dbt.failures)} node(s) did not pass")
 
     started = time.perf_counter()  # docs are for people: a failure is reported, not fatal
-    outcome: dict[str, object] = {"site": str(settings.site_dir / "dbt")}
+    site: dict[str, object] = {"site": str(settings.site_dir / "dbt")}
     if transform.docs_are_current(settings):  # the data changed, the models did not
-        outcome["skipped"] = "the dbt project is unchanged since the site was generated"
+        site["skipped"] = "the dbt project is unchanged since the site was generated"
     else:
         docs = dbt_docs_task(settings, build)
-        outcome["success"] = docs.success
+        site["success"] = docs.success
         if not docs.success:
-            outcome["log_tail"] = docs.log_tail
-    _stage(report, "dbt_docs", started, **outcome)
+            site["log_tail"] = docs.log_tail
+    _stage(report, "dbt_docs", started, **site)
 
     started = time.perf_counter()
     report.validation["marts"] = validate_marts_task(settings, build)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -781,3 +784,41 @@ def test_title_case_headline_does_not_run_on_past_the_operation_name(
     found = extract.entities(article(body).with_columns(title=pl.lit(title)), "test")
     operations = found.filter(pl.col("entity_type") == "operation").get_column("entity_id")
     assert set(operations) == {expected}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "La policía tenía 5 detenidos y midió 20 milímetros de lluvia.",  # "ten" in "tenía"
+        "Die Polizei nahm über 100 Personen fest, fünf davon Minderjährige.",
+        "Plus de 30 passeurs, et jusqu’à 12 000 euros par personne.",
+        "Officers rescued ten victims; twenty-one men were held in Tenby.",
+        "Dozens of migrants paid $5,000 each, über 3 Mio. Euro in all.",
+        "Pagaron 900 rial iraní cada uno; Xüber 5 y 7 dinar iraquíes más.",
+        "Μετανάστες 40 και 7 διακινητές συνελήφθησαν στη Σάμο.",
+    ],
+)
+def test_figures_found_with_ascii_boundaries_are_those_of_unicode_ones(sentence: str) -> None:
+    # Python's re reads \b by Unicode's letters: the reference for where a figure may start.
+    reference = re.compile(extract.FIGURE_UNICODE)
+    expected = [(m.start(), m.group()) for m in reference.finditer(sentence) if m.group()]
+    found = extract.figure_matches(pl.DataFrame({"sentence": [sentence]}))
+    assert list(found.select("pos", "match").iter_rows()) == expected
+
+
+def test_figures_of_every_sample_sentence_match_the_unicode_pattern(seeds_dir: Path) -> None:
+    lines = [
+        line
+        for path in sorted(seeds_dir.iterdir())
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    reference = re.compile(extract.FIGURE_UNICODE)
+    expected = [
+        (row, m.start(), m.group())
+        for row, line in enumerate(lines)
+        for m in reference.finditer(line)
+        if m.group()
+    ]
+    found = extract.figure_matches(pl.DataFrame({"sentence": lines}).with_row_index("row"))
+    assert list(found.select("row", "pos", "match").iter_rows()) == expected

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
-from prefect import flow
 
-from flows.pipeline import _process, pipeline
-from tracelake import extract, lakeio, stages
-from tracelake.config import Settings
-from tracelake.progress import StageProgress
-from tracelake.report import RunReport
+from flows.pipeline import pipeline
 from tracelake.runlock import LOCK_FILE, RunLocked
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -174,53 +167,6 @@ def test_off_topic_and_duplicate_articles_stay_out_of_the_figures(
     assert copies[0][1] is not None
     assert copies[0][2] == 0
     assert original_figures > 0
-
-
-@flow(name="segment-extract-only")
-def segment_and_extract(settings: Settings, doc_ids: list[str]) -> RunReport:
-    """The flow's segment and extract stage alone, on landed documents (no dbt)."""
-    report = RunReport.start("test", settings.source_dir, settings.data_dir, "test")
-    _process(settings, doc_ids, report, StageProgress(enabled=False))
-    return report
-
-
-def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
-    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    source = tmp_path / "source"
-    source.mkdir()
-    names = ["single_article.txt", "article_fr.txt", "page_with_comments.txt"]
-    for name in names:
-        shutil.copy(seeds_dir / name, source / name)
-    ids = {hashlib.sha256((source / n).read_bytes()).hexdigest(): n for n in names}
-    bad_id = next(d for d, n in ids.items() if n == "article_fr.txt")
-    real_statistics = extract.statistics
-
-    def fails_on_one_document(articles: pl.DataFrame, version: str) -> pl.DataFrame:
-        if bad_id in articles.get_column("doc_id").to_list():
-            raise ValueError("extractor bug on this document")
-        return real_statistics(articles, version)
-
-    monkeypatch.setattr(extract, "statistics", fails_on_one_document)
-    settings = Settings.from_env(source_dir=source, data_dir=tmp_path / "data")
-    paths, _ = stages.discover(settings, "test")
-    stages.land_batch(settings, paths, "test")
-    report = segment_and_extract(settings, stages.pending_documents(settings))
-    assert report.documents_processed == 2
-    assert [(f["file"], f["doc_id"]) for f in report.documents_failed] == [
-        ("article_fr.txt", bad_id)
-    ]
-    assert "extractor bug" in report.documents_failed[0]["error"]
-    staged = lakeio.known_ids(settings.staged_table_dir("articles"), "doc_id")
-    assert staged == set(ids) - {bad_id}  # the others went on; nothing of the bad one stays
-    assert stages.pending_documents(settings) == [bad_id]
-
-    monkeypatch.setattr(extract, "statistics", real_statistics)  # the extractor is fixed
-    again = segment_and_extract(settings, stages.pending_documents(settings))
-    assert again.documents_processed == 1
-    assert again.documents_failed == []
-    assert lakeio.known_ids(settings.staged_table_dir("articles"), "doc_id") == set(ids)
-    assert stages.pending_documents(settings) == []
 
 
 VERACRUZ_ES = (

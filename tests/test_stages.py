@@ -7,11 +7,13 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from flows import pipeline
-from tracelake import lakeio, stages
+from tracelake import extract, lakeio, stages
 from tracelake.config import Settings
+from tracelake.schemas import ARTICLES
 
 SEEDS = ["single_article.txt", "article_fr.txt", "press_rollup.txt", "crawler_export.jsonl"]
 
@@ -32,8 +34,8 @@ def one_pass(settings: Settings, run_id: str) -> tuple[stages.LandSummary, list[
     pending = stages.pending_documents(settings)
     stages.remove_orphan_parts(settings)
     for doc_ids in stages.chunks(pending, settings.batch_size):
-        batch = pipeline.segment_task.fn(settings, doc_ids)
-        pipeline.extract_task.fn(settings, batch, doc_ids)
+        pipeline.segment_extract_task.fn(settings, doc_ids)
+    stages.reconcile_duplicates(settings)
     return landed, pending
 
 
@@ -126,6 +128,92 @@ def test_retries_with_back_off_on_io_tasks_only() -> None:
     for task in io_tasks:
         assert task.retries == 2, task.name
         assert task.retry_delay_seconds == [1, 5], task.name
-    compute = [pipeline.segment_task, pipeline.extract_task, pipeline.validate_lake_task,
+    compute = [pipeline.segment_extract_task, pipeline.validate_lake_task,
                pipeline.dbt_build_task, pipeline.validate_marts_task]  # fmt: skip
     assert [task.retries for task in compute] == [0] * len(compute)
+
+
+def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
+    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    names = ["single_article.txt", "article_fr.txt", "page_with_comments.txt"]
+    for name in names:
+        shutil.copy(seeds_dir / name, source / name)
+    ids = {hashlib.sha256((source / n).read_bytes()).hexdigest(): n for n in names}
+    bad_id = next(d for d, n in ids.items() if n == "article_fr.txt")
+    real_statistics = extract.statistics
+
+    def fails_on_one_document(articles: pl.DataFrame, version: str) -> pl.DataFrame:
+        if bad_id in articles.get_column("doc_id").to_list():
+            raise ValueError("extractor bug on this document")
+        return real_statistics(articles, version)
+
+    monkeypatch.setattr(extract, "statistics", fails_on_one_document)
+    settings = Settings.from_env(source_dir=source, data_dir=tmp_path / "data")
+    paths, _ = stages.discover(settings, "test")
+    stages.land_batch(settings, paths, "test")
+    outcome = stages.process_partition(settings, stages.pending_documents(settings))
+    assert outcome.documents == 2
+    assert [(f["file"], f["doc_id"]) for f in outcome.failed] == [("article_fr.txt", bad_id)]
+    assert "extractor bug" in outcome.failed[0]["error"]
+    staged = lakeio.known_ids(settings.staged_table_dir("articles"), "doc_id")
+    assert staged == set(ids) - {bad_id}  # the others went on; nothing of the bad one stays
+    assert stages.pending_documents(settings) == [bad_id]
+
+    monkeypatch.setattr(extract, "statistics", real_statistics)  # the extractor is fixed
+    again = stages.process_partition(settings, stages.pending_documents(settings))
+    assert again.documents == 1
+    assert again.failed == []
+    assert lakeio.known_ids(settings.staged_table_dir("articles"), "doc_id") == set(ids)
+    assert stages.pending_documents(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("documents", "batch_size", "workers", "sizes"),
+    [
+        (0, 2000, 2, []),
+        (10, 2000, 2, [10]),  # too few to be worth a second worker
+        (1000, 2000, 2, [500, 500]),  # one partition per worker
+        (1000, 300, 2, [250, 250, 250, 250]),  # at most batch_size each
+        (1000, 2000, 1, [1000]),
+        (601, 2000, 4, [301, 300]),  # not cut below MIN_PARTITION for idle workers
+    ],
+)
+def test_partitions_keep_order_and_keep_workers_busy(
+    documents: int, batch_size: int, workers: int, sizes: list[int]
+) -> None:
+    ids = [f"d{i:04d}" for i in range(documents)]
+    parts = stages.partitions(ids, batch_size, workers)
+    assert [len(p) for p in parts] == sizes
+    assert [d for p in parts for d in p] == ids
+
+
+def test_copies_segmented_side_by_side_are_flagged_as_in_one_pass(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    # duplicate_wire.txt copies an article of crawler_export.jsonl. Partitions that run side
+    # by side finish in any order: here the copy's partition first, so the original is taken
+    # for the copy until the duplicates are reconciled over the whole table.
+    names = ["crawler_export.jsonl", "duplicate_wire.txt", "single_article.txt"]
+    flags = {}
+    for mode in ("one pass", "side by side"):
+        source = tmp_path / mode / "source"
+        source.mkdir(parents=True)
+        for name in names:
+            shutil.copy(seeds_dir / name, source / name)
+        settings = Settings.from_env(source_dir=source, data_dir=tmp_path / mode / "data")
+        paths, _ = stages.discover(settings, "test")
+        stages.land_batch(settings, paths, "test")
+        pending = stages.pending_documents(settings)
+        parts = [pending] if mode == "one pass" else [[d] for d in reversed(pending)]
+        for doc_ids in parts:
+            stages.process_partition(settings, doc_ids)
+        rewritten = stages.reconcile_duplicates(settings)
+        articles = lakeio.scan(settings.staged_table_dir("articles"), ARTICLES).collect()
+        flags[mode] = sorted(articles.select("article_id", "duplicate_of").iter_rows())
+        assert (rewritten > 0) == (mode == "side by side")
+        assert stages.reconcile_duplicates(settings) == 0  # settled
+    assert flags["one pass"] == flags["side by side"]
+    assert sum(dup is not None for _, dup in flags["one pass"]) == 1

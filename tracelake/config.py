@@ -77,6 +77,8 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
     max_file_bytes: int = 20 * 1024 * 1024
     batch_size: int = 2000
+    # Processes that segment and extract partitions side by side (one per core by default).
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     extractor_version: str = field(default_factory=extractor_version)
     dbt_project_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "dbt")
     expectations_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "expectations")
@@ -91,7 +93,8 @@ class Settings:
         if "TRACELAKE_DATA_DIR" in env:
             values["data_dir"] = Path(env["TRACELAKE_DATA_DIR"])
         for name, key in (("TRACELAKE_MAX_FILE_BYTES", "max_file_bytes"),
-                          ("TRACELAKE_BATCH_SIZE", "batch_size")):  # fmt: skip
+                          ("TRACELAKE_BATCH_SIZE", "batch_size"),
+                          ("TRACELAKE_WORKERS", "workers")):  # fmt: skip
             if name in env:
                 values[key] = _positive_int(name, env[name])
         if "TRACELAKE_EXPECTATIONS_DIR" in env:

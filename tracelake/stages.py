@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from tracelake import extract, incidents, lakeio, land, publish, segment
 from tracelake.config import Settings, folder_digest
+from tracelake.crashpoints import pause_here
 from tracelake.schemas import ARTICLES, ENTITIES, RAW_DOCUMENTS, STATISTICS
 
 PROCESSED = pa.schema(
@@ -54,6 +55,114 @@ class BatchSummary:
     articles: int = 0
     statistics: int = 0
     entities: int = 0
+
+
+@dataclass
+class PartitionOutcome:
+    """What segmenting and extracting one partition did: documents processed, and those the
+    code failed on (left pending), each with its file and error."""
+
+    documents: int = 0
+    failed: list[dict] = field(default_factory=list)
+
+
+# A partition smaller than this is not split further to keep every worker busy: starting a
+# worker process (imports, language models) costs about what segmenting this many takes.
+MIN_PARTITION = 250
+
+
+def partitions(doc_ids: list[str], batch_size: int, workers: int) -> list[list[str]]:
+    """doc_ids cut into partitions of at most batch_size, in order; at least one per worker
+    when there are enough documents to keep them all busy."""
+    if not doc_ids:
+        return []
+    count = max(-(-len(doc_ids) // batch_size), min(workers, len(doc_ids) // MIN_PARTITION))
+    size = -(-len(doc_ids) // max(count, 1))
+    return chunks(doc_ids, size)
+
+
+def process_partition(settings: Settings, doc_ids: list[str]) -> PartitionOutcome:
+    """Segment and extract one partition. When the code fails on it, the partition is split
+    in two and each half tried again, down to the single documents it fails on: those are
+    returned under `failed` and left pending (the next run, or a fixed extractor, tries them
+    again); the others go on."""
+    outcome = PartitionOutcome()
+    _process_into(settings, doc_ids, outcome)
+    return outcome
+
+
+def _process_into(settings: Settings, doc_ids: list[str], outcome: PartitionOutcome) -> None:
+    try:
+        batch = segment_batch(settings, doc_ids)
+        pause_here("segment")
+        batch = extract_batch(settings, batch, doc_ids)
+        outcome.documents += batch.documents
+        pause_here("extract")
+    except OSError:
+        raise  # the lake's disk, not a document: the run fails and says so
+    except Exception as error:  # noqa: BLE001 - a bad document must not stop the others
+        remove_batch_parts(settings, doc_ids)
+        if len(doc_ids) > 1:
+            half = len(doc_ids) // 2
+            _process_into(settings, doc_ids[:half], outcome)
+            _process_into(settings, doc_ids[half:], outcome)
+            return
+        [doc_id] = doc_ids
+        outcome.failed.append({
+            "doc_id": doc_id,
+            "file": source_files(settings, doc_ids).get(doc_id, "?"),
+            "error": f"{type(error).__name__}: {error}"[:500],
+        })  # fmt: skip
+
+
+def reconcile_duplicates(settings: Settings) -> int:
+    """Set `duplicate_of` on every staged article of the current version from the whole
+    table: the first article (by landing time, file, position) with the same fingerprint.
+    Partitions segmented side by side cannot see each other's articles; afterwards the
+    table is what one partition after another gives. Rewrites only the parts that change
+    (each in one rename, so a run killed midway is completed by the next); returns their
+    number."""
+    files = lakeio.parquet_files(settings.staged_table_dir("articles"))
+    if not files:
+        return 0
+    landed = (
+        lakeio.scan(settings.raw_documents_dir, RAW_DOCUMENTS)
+        .group_by("doc_id")
+        .agg(pl.col("landed_at").min())
+    )
+    flags = (
+        pl.scan_parquet(files, hive_partitioning=False, include_file_paths="part")
+        .select(
+            "part",
+            "article_id",
+            "doc_id",
+            "source_file",
+            "article_index",
+            "fingerprint",
+            "duplicate_of",
+        )  # fmt: skip
+        .join(landed, on="doc_id", how="left")
+        .sort("landed_at", "source_file", "article_index", "article_id", nulls_last=True)
+        .with_columns(first=pl.col("article_id").first().over("fingerprint"))
+        .with_columns(should=pl.when(pl.col("first") != pl.col("article_id")).then(pl.col("first")))
+        .collect()
+    )
+    changed = flags.filter(pl.col("duplicate_of").ne_missing(pl.col("should")))
+    parts = changed.get_column("part").unique().sort().to_list()
+    for part in parts:
+        path = Path(part)
+        fixed = (
+            pl.read_parquet(path)
+            .drop("duplicate_of")
+            .join(
+                flags.filter(pl.col("part") == part).select("article_id", duplicate_of="should"),
+                on="article_id",
+                how="left",
+                maintain_order="left",
+            )
+        )
+        lakeio.write_parquet_atomic(fixed, path, ARTICLES)
+    return len(parts)
 
 
 def batch_key(doc_ids: list[str]) -> str:
