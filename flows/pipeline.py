@@ -228,7 +228,10 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
     report.articles, report.statistics, report.entities = (
         counts["articles"], counts["statistics"], counts["entities"],
     )  # fmt: skip
-    _stage(report, "segment_extract", started, documents=report.documents_processed)
+    _stage(
+        report, "segment_extract", started, documents=report.documents_processed,
+        partitions=len(parts), workers=min(settings.workers, len(parts)),
+    )  # fmt: skip
 
     started = time.perf_counter()
     matched = match_incidents_task(settings, run_id)

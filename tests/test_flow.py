@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from flows.pipeline import pipeline
+from tracelake import stages
 from tracelake.runlock import LOCK_FILE, RunLocked
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -212,3 +213,34 @@ def test_a_new_report_joins_its_incident_and_renames_none(
     assert new_incident in veracruz  # the Spanish report joined the English one's incident
     assert incidents_after == incidents_before
     assert joined[0] in before and joined[1] and joined[2] >= 2
+
+
+def mart_rows(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows, without the columns that say when or in which run."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_name, list(column_name order by ordinal_position) "
+            "from information_schema.columns where table_schema = 'marts' "
+            "and not (column_name like '%\\_at' escape '\\' "
+            "or column_name in ('run_id', 'ingest_date')) group by all"
+        ).fetchall()
+        return {
+            table: con.execute(
+                f"select {', '.join(cols)} from marts.{table} order by all"  # names from DuckDB
+            ).fetchall()
+            for table, cols in columns
+        }
+
+
+def test_partitions_side_by_side_give_the_marts_of_one_process(
+    seeds_build: tuple[dict, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, source, data = seeds_build
+    monkeypatch.setattr(stages, "MIN_PARTITION", 1)  # the sample corpus in two partitions
+    monkeypatch.setenv("TRACELAKE_WORKERS", "2")
+    report = pipeline(str(source), str(tmp_path / "data"))
+    assert report["status"] == "succeeded"
+    assert report["documents_processed"] == len(list(source.iterdir()))
+    assert report["stages"]["segment_extract"]["partitions"] == 2
+    assert report["stages"]["segment_extract"]["workers"] == 2
+    assert mart_rows(tmp_path / "data" / "warehouse.duckdb") == mart_rows(data / "warehouse.duckdb")

@@ -77,8 +77,10 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
     max_file_bytes: int = 20 * 1024 * 1024
     batch_size: int = 2000
-    # Processes that segment and extract partitions side by side (one per core by default).
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # Processes that segment and extract partitions side by side. One by default: Polars and
+    # the language detector already keep every core busy within one process, and on 2 cores
+    # two workers took 42 s where one took 23 s (make bench, 1,000 documents).
+    workers: int = 1
     extractor_version: str = field(default_factory=extractor_version)
     dbt_project_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "dbt")
     expectations_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "expectations")
