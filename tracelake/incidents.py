@@ -492,7 +492,7 @@ def match(
     new_ids = [a for a in articles.get_column("article_id").to_list() if a not in linked]
     if not new_ids:
         return pl.DataFrame(schema=_links_schema())
-    window = _window(articles, new_ids)
+    window = within_reach(articles, new_ids)
     ids = window.get_column("article_id").to_list()
     statistics = statistics.filter(pl.col("article_id").is_in(ids))
     entities = entities.filter(pl.col("article_id").is_in(ids))
@@ -503,7 +503,7 @@ def match(
     return assign(new_ids, pairs, profiles, known, run_id)
 
 
-def _window(articles: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
+def within_reach(articles: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
     """The new articles and those they can match: every article reported within reach of a
     new one's date, and the undated (all articles when a new one is undated)."""
     days = articles.filter(pl.col("article_id").is_in(new_ids)).get_column("published_date")

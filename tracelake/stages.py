@@ -341,9 +341,17 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     written atomically, so a killed run leaves its articles to the next run to match."""
     folder = settings.incident_links_dir
     links = lakeio.scan(folder, incidents.INCIDENT_LINKS).collect()
+    in_scope = lakeio.scan(settings.staged_table_dir("articles"), ARTICLES).filter(
+        pl.col("is_relevant") & pl.col("duplicate_of").is_null()
+    )
+    # Texts only of the articles within reach of a new one's date: memory and time follow
+    # what arrived, not the size of the lake.
+    dates = in_scope.select("article_id", "published_date").collect()
+    linked = set(links.get_column("article_id").to_list())
+    new_ids = [a for a in dates.get_column("article_id").to_list() if a not in linked]
+    reach = incidents.within_reach(dates, new_ids) if new_ids else dates.clear()
     articles = (
-        lakeio.scan(settings.staged_table_dir("articles"), ARTICLES)
-        .filter(pl.col("is_relevant") & pl.col("duplicate_of").is_null())
+        in_scope.filter(pl.col("article_id").is_in(reach.get_column("article_id").implode()))
         .select("article_id", "title", "body", "language", "published_date")
         .collect()
     )
