@@ -795,6 +795,7 @@ def test_title_case_headline_does_not_run_on_past_the_operation_name(
         "Officers rescued ten victims; twenty-one men were held in Tenby.",
         "Dozens of migrants paid $5,000 each, über 3 Mio. Euro in all.",
         "Pagaron 900 rial iraní cada uno; Xüber 5 y 7 dinar iraquíes más.",
+        "Cobraban 300 dinar iraquí. Otros 40 dinar kuwaití, y 12 dinar.",  # a form and its prefix
         "Μετανάστες 40 και 7 διακινητές συνελήφθησαν στη Σάμο.",
     ],
 )

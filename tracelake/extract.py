@@ -94,19 +94,21 @@ def _split_by_edge(forms: str, edge: int) -> tuple[str, str]:
 
 def _figure_pattern(ascii_boundaries: bool) -> str:
     """FIGURE, or with ascii_boundaries its fast form (see ASCII_B)."""
-    quals, loose_quals = _split_by_edge(_QUAL, 0) if ascii_boundaries else (_QUAL, "")
-    post_words = _currency_forms("after", "either", word=True)
-    post_words, loose_post = (
-        _split_by_edge(post_words, -1) if ascii_boundaries else (post_words, "")
-    )
+    # The forms without a boundary come first, so a longer form is still tried before its
+    # prefix, as in the alternations sorted by length ("dinar iraquí" before "dinar").
+    quals, loose_quals = _QUAL, ""
+    post_words, loose_post = _currency_forms("after", "either", word=True), ""
+    if ascii_boundaries:
+        quals, loose_quals = _split_by_edge(quals, 0)
+        post_words, loose_post = _split_by_edge(post_words, -1)
     cur_post = (
-        r"(?P<cur_post>(?:" + _CUR_CODE + "|" + post_words + r")\b"
-        + ("|" + loose_post if loose_post else "")
+        r"(?P<cur_post>" + (loose_post + "|" if loose_post else "")
+        + "(?:" + _CUR_CODE + "|" + post_words + r")\b"
         + "|" + _currency_forms("after", "either", word=False) + ")"
     )  # fmt: skip
     pattern = (
-        r"(?i)(?:(?P<qual>\b(?:" + quals + ")" + ("|" + loose_quals if loose_quals else "")
-        + r")\s+)?(?:" + _CUR_PRE + r")?"
+        r"(?i)(?:(?P<qual>" + (loose_quals + "|" if loose_quals else "")
+        + r"\b(?:" + quals + r"))\s+)?(?:" + _CUR_PRE + r")?"
         r"(?P<num>\b(?:" + _VAGUE + r")\b|" + _DIGITS + r"|\b" + _WORD
         + r"(?:[\s-]+(?:and\s+|et\s+)?" + _WORD + r")*\b)"
         r"(?:\s?(?P<scale>" + _SCALE + r")\b\.?)?"

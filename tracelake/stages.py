@@ -140,7 +140,7 @@ def reconcile_duplicates(settings: Settings) -> int:
             "article_index",
             "fingerprint",
             "duplicate_of",
-        )  # fmt: skip
+        )
         .join(landed, on="doc_id", how="left")
         .sort("landed_at", "source_file", "article_index", "article_id", nulls_last=True)
         .with_columns(first=pl.col("article_id").first().over("fingerprint"))
