@@ -35,6 +35,7 @@ EXTRACTOR_FILES = (
     "tracelake/rules/verb_classes.csv",
     "tracelake/rules/metric_decisions.csv",
     "tracelake/vocab.py",
+    "tracelake/wordmatch.py",
 )
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from tracelake import reference, vocab
+from tracelake import reference, vocab, wordmatch
 from tracelake.schemas import ENTITIES, STATISTICS
 
 if TYPE_CHECKING:
@@ -339,8 +339,65 @@ def sentences(articles: pl.DataFrame, with_title: bool = False) -> pl.DataFrame:
     )
 
 
-def matches(frame: pl.DataFrame, pattern: str, text: str = "sentence") -> pl.DataFrame:
+def matches(
+    frame: pl.DataFrame, pattern: str, text: str = "sentence", may_match: pl.Expr | None = None
+) -> pl.DataFrame:
     """One row per match of pattern in the text column, with its char offset `pos` in it.
+
+    Only the rows where the pattern matches at all are read twice (`_all_matches`); their word
+    boundaries are checked by ASCII's rules where that gives the same result (wordmatch).
+    `may_match`, when given, is a cheaper test that holds wherever the pattern matches (the
+    forms of an alternation as plain strings), run first.
+    """
+    rows = frame.with_row_index("_row")
+    if may_match is not None:
+        rows = rows.filter(may_match)
+    hay = wordmatch.Haystacks(rows.get_column(text))
+    plain = wordmatch.ascii_bounded(pattern)
+    found = pl.concat(
+        [
+            _all_matches(rows.filter(hay.plain & hay.contains(pattern)), plain, text),
+            _all_matches(rows.filter(~hay.plain & hay.contains(pattern)), pattern, text),
+        ]
+    )
+    return found.sort("_row", maintain_order=True).drop("_row")
+
+
+def alternation_matches(
+    frame: pl.DataFrame, branches: list[str], text: str = "sentence"
+) -> pl.DataFrame:
+    """`matches` of the alternation of branches ("|".join(branches)), found branch by branch.
+
+    Rust's regex engine slows down by a factor of fifty on some alternations of patterns that
+    open with Unicode letter classes (agency shapes), while each branch alone stays fast.
+    Where the branches' matches in a text do not overlap, they are exactly the alternation's
+    (its leftmost match is the leftmost of any branch, and the scan goes on from its end);
+    the few texts where they overlap are matched again with the whole alternation.
+    """
+    rows = frame.with_row_index("_text")
+    found = pl.concat(
+        [
+            matches(rows, branch, text).with_columns(_branch=pl.lit(i, dtype=pl.Int32))
+            for i, branch in enumerate(branches)
+        ]
+    ).sort("_text", "pos", "_branch")
+    end = pl.col("pos") + pl.col("match").str.len_chars()
+    overlapping = (
+        found.filter(pl.col("pos") < end.cum_max().shift(1).over("_text"))
+        .get_column("_text")
+        .unique()
+        .implode()
+    )
+    again = matches(rows.filter(pl.col("_text").is_in(overlapping)), "|".join(branches), text)
+    return (
+        pl.concat([found.filter(~pl.col("_text").is_in(overlapping)).drop("_branch"), again])
+        .sort("_text", "pos", maintain_order=True)
+        .drop("_text")
+    )
+
+
+def _all_matches(frame: pl.DataFrame, pattern: str, text: str) -> pl.DataFrame:
+    """The matches of pattern in each row of frame (numbered by `_row`), and their offsets.
 
     The offsets come from a second pass that takes each match together with the text since
     the previous one ("(?s).*?" + pattern finds the same matches, in the same order): the
@@ -352,7 +409,6 @@ def matches(frame: pl.DataFrame, pattern: str, text: str = "sentence") -> pl.Dat
             match=pl.col(text).str.extract_all(pattern),
             _piece=pl.col(text).str.extract_all(r"(?s).*?(?:" + pattern + ")"),
         )
-        .with_row_index("_row")
         .explode("match", "_piece")
         .drop_nulls("match")
     )
@@ -362,7 +418,7 @@ def matches(frame: pl.DataFrame, pattern: str, text: str = "sentence") -> pl.Dat
             pos=(ends - pl.col("match").str.len_chars()).cast(pl.Int64),
         )
         .filter(pl.col("match").str.len_chars() > 0)
-        .drop("_row", "_piece")
+        .drop("_piece")
     )
 
 
@@ -778,8 +834,11 @@ def entity_text(articles: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([heads, body.select(heads.columns)], how="vertical_relaxed")
 
 
-def _mentions(text: pl.DataFrame, entity_type: str, pattern: str, lookup: dict) -> pl.DataFrame:
-    hits = matches(text, pattern).with_columns(
+def _mentions(text: pl.DataFrame, entity_type: str, lookup: dict[str, str]) -> pl.DataFrame:
+    """Every mention of a form of lookup as a whole word, with the id lookup gives it."""
+    pattern = reference.alternation(list(lookup))
+    hits = matches(text, pattern, may_match=pl.col("sentence").str.contains_any(list(lookup)))
+    hits = hits.with_columns(
         entity_type=pl.lit(entity_type), mention=pl.col("match").str.strip_chars()
     )
     return hits.with_columns(
@@ -823,7 +882,6 @@ def agencies_by_pattern(text: pl.DataFrame, known: pl.DataFrame, lookup: dict) -
     """Agencies named by the shape of their name ("Boston Police Department", "Staatsanwaltschaft
     München II", "Fiscalía Anticorrupción"), not in the reference table: the name is the id.
     A name the table knows takes the table's id; one inside a table match adds nothing."""
-    pattern = "(" + "|".join(reference.agency_patterns()) + ")"
     jurisdiction = pl.lit(None, dtype=pl.String)
     for shape, country in reference.agency_patterns().items():
         if country:
@@ -832,7 +890,7 @@ def agencies_by_pattern(text: pl.DataFrame, known: pl.DataFrame, lookup: dict) -
                 .then(pl.lit(country))
                 .otherwise(jurisdiction)
             )
-    hits = matches(text, pattern).with_columns(
+    hits = alternation_matches(text, list(reference.agency_patterns())).with_columns(
         entity_type=pl.lit("agency"),
         mention=pl.col("match").str.replace(AGENCY_LEADING_WORDS, "").str.strip_chars(),
     )
@@ -925,7 +983,7 @@ def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     text = entity_text(articles)
     agencies = reference.agency_aliases()
     countries = reference.country_aliases()
-    known_agencies = _mentions(text, "agency", reference.alternation(list(agencies)), agencies)
+    known_agencies = _mentions(text, "agency", agencies)
     all_agencies = pl.concat(
         [
             known_agencies.with_columns(jurisdiction=pl.lit(None, dtype=pl.String)),
@@ -933,9 +991,7 @@ def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
         ],
         how="vertical_relaxed",
     )
-    named_countries = salient_countries(
-        _mentions(text, "country", reference.alternation(list(countries)), countries)
-    )
+    named_countries = salient_countries(_mentions(text, "country", countries))
     found = [
         all_agencies,
         named_countries,

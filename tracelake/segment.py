@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tracelake import wordmatch
 from tracelake.config import PROJECT_ROOT
 from tracelake.dates import month_alternation, month_names, weekday_names
 from tracelake.schemas import ARTICLES
@@ -754,23 +755,30 @@ def assemble(lines: pl.DataFrame, documents: pl.DataFrame) -> pl.DataFrame:
     return articles.join(documents.select("doc_id"), on="doc_id", how="semi")
 
 
-def crime_type_counts() -> list[pl.Expr]:
-    """How often the words of each crime type occur in title and body."""
-    text = pl.concat_str("title", "body", separator="\n")
+def crime_type_counts(articles: pl.DataFrame) -> list[pl.Series]:
+    """How often the words of each crime type, and of enforcement, occur in title and body."""
+    text = wordmatch.Haystacks(
+        articles.select(pl.concat_str("title", "body", separator="\n")).to_series()
+    )
     # Sexual exploitation of children is counted as child sexual abuse, not twice.
-    without_csa = text.str.replace_all(CRIME_PATTERNS["child_sexual_abuse"], "")
+    without_csa = wordmatch.Haystacks(text.replace_all(CRIME_PATTERNS["child_sexual_abuse"], ""))
     return [
-        (without_csa if name == "sexual_exploitation" else text)
-        .str.count_matches(pattern)
-        .alias(f"n_{name}")
-        for name, pattern in CRIME_PATTERNS.items()
+        *(
+            (without_csa if name == "sexual_exploitation" else text)
+            .count_matches(pattern)
+            .alias(f"n_{name}")
+            for name, pattern in CRIME_PATTERNS.items()
+        ),
+        text.count_matches(ENFORCEMENT).alias("n_enforcement"),
     ]
 
 
 def relevance(articles: pl.DataFrame) -> pl.DataFrame:
     """Crime types named, whether the article is in scope, and why."""
-    articles = articles.with_columns(crime_type_counts()).with_columns(
-        n_enforcement=pl.concat_str("title", "body", separator="\n").str.count_matches(ENFORCEMENT),
+    titles = wordmatch.Haystacks(articles.get_column("title"))
+    articles = articles.with_columns(
+        *crime_type_counts(articles),
+        *(titles.contains(CRIME_PATTERNS[name]).alias(f"t_{name}") for name in CRIME_PATTERNS),
         n_words=pl.col("body").str.count_matches(r"\S+"),
     )
     # A crime type counts when its words recur, or once in a short article or in the title;
@@ -778,7 +786,7 @@ def relevance(articles: pl.DataFrame) -> pl.DataFrame:
     named = {
         name: (pl.col(f"n_{name}") >= (1 if name in SPECIFIC else 2))
         | ((pl.col(f"n_{name}") >= 1) & (pl.col("n_words") < BRIEF_MAX_WORDS))
-        | pl.col("title").str.contains(CRIME_PATTERNS[name])
+        | pl.col(f"t_{name}")
         for name in CRIME_PATTERNS
     }
     crime_types = pl.concat_list(
@@ -802,7 +810,7 @@ def relevance(articles: pl.DataFrame) -> pl.DataFrame:
     )
     return articles.with_columns(
         crime_types=crime_types, is_relevant=is_relevant, relevance_reason=reason
-    )
+    ).drop(f"t_{name}" for name in CRIME_PATTERNS)
 
 
 @lru_cache(maxsize=1)
