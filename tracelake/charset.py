@@ -12,7 +12,9 @@ that give the same text, Windows-1252 is named, as browsers do for ISO-8859-1.
 from __future__ import annotations
 
 import codecs
+import operator
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 # Encodings text in the wild is written in, by preference when several read the bytes as well.
@@ -83,17 +85,17 @@ def wide_without_bom(data: bytes) -> Decoded | None:
         (2, "utf-16-le", 1, ()),
         (2, "utf-16-be", 0, ()),
     ):
-        units = [head[i : i + width] for i in range(0, len(head) - width + 1, width)]
-        if len(data) % width or len(units) < MIN_WIDE_UNITS:
+        count = len(head) // width
+        if len(data) % width or count < MIN_WIDE_UNITS:
             continue
-        if sum(all(unit[z] == 0 for z in zeros) for unit in units) < len(units) * WIDE_SHARE:
-            continue
-        highs = sorted((unit[high] for unit in units), reverse=True)
-        common = {value: highs.count(value) for value in set(highs)}
-        top = [
-            v for v in sorted(common, key=common.__getitem__, reverse=True)[:2] if v < LOW_BLOCKS
-        ]
-        if sum(common[v] for v in top) < len(units) * WIDE_SHARE:
+        units = head[: count * width]
+        if zeros:
+            first, second = (units[z::width] for z in zeros)
+            if bytes(map(operator.or_, first, second)).count(0) < count * WIDE_SHARE:
+                continue
+        highs = Counter(units[high::width])
+        top = [value for value, _ in highs.most_common(2) if value < LOW_BLOCKS]
+        if sum(highs[value] for value in top) < count * WIDE_SHARE:
             continue
         try:
             text = data.decode(encoding)

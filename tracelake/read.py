@@ -283,15 +283,20 @@ def split_front_matter(text: str) -> tuple[dict, str, list[str]]:
     return meta, rest, problems
 
 
-def markdown_to_text(markdown: str) -> str:
-    """Markdown (with HTML inside) reduced to text, a paragraph per block."""
+@lru_cache(maxsize=1)
+def _markdown_parser():  # noqa: ANN202 - markdown_it is imported only when Markdown comes
     from markdown_it import MarkdownIt
 
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Markdown (with HTML inside) reduced to text, a paragraph per block."""
     source = TEMPLATE_TAG.sub("", markdown.replace("\r\n", "\n").replace("\r", "\n"))
     # HTML pasted into Markdown (WordPress exports) keeps its indentation, which Markdown
     # would read as code blocks: lines that open with a tag are taken out of that reading.
     source = INDENTED_TAG.sub(r"\1", source)
-    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(source)
+    rendered = _markdown_parser().render(source)
     return html_fragment_to_text(rendered)
 
 

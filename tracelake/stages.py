@@ -13,14 +13,18 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracelake import extract, incidents, lakeio, land, publish, segment
 from tracelake.config import Settings, folder_digest
 from tracelake.crashpoints import pause_here
 from tracelake.schemas import ARTICLES, ENTITIES, RAW_DOCUMENTS, STATISTICS
+
+T = TypeVar("T")
 
 PROCESSED = pa.schema(
     [
@@ -71,14 +75,14 @@ class PartitionOutcome:
 MIN_PARTITION = 250
 
 
-def partitions(doc_ids: list[str], batch_size: int, workers: int) -> list[list[str]]:
-    """doc_ids cut into partitions of at most batch_size, in order; at least one per worker
-    when there are enough documents to keep them all busy."""
-    if not doc_ids:
+def partitions(items: list[T], batch_size: int, workers: int) -> list[list[T]]:
+    """items (documents or files) cut into partitions of at most batch_size, in order; at
+    least one per worker when there are enough of them to keep every worker busy."""
+    if not items:
         return []
-    count = max(-(-len(doc_ids) // batch_size), min(workers, len(doc_ids) // MIN_PARTITION))
-    size = -(-len(doc_ids) // max(count, 1))
-    return chunks(doc_ids, size)
+    count = max(-(-len(items) // batch_size), min(workers, len(items) // MIN_PARTITION))
+    size = -(-len(items) // max(count, 1))
+    return chunks(items, size)
 
 
 def process_partition(settings: Settings, doc_ids: list[str]) -> PartitionOutcome:
@@ -170,7 +174,7 @@ def batch_key(doc_ids: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(doc_ids)).encode()).hexdigest()[:20]
 
 
-def chunks(items: list, size: int) -> list[list]:
+def chunks(items: list[T], size: int) -> list[list[T]]:
     """items cut into lists of at most size."""
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -203,21 +207,48 @@ def remove_leftovers(settings: Settings) -> list[Path]:
 
 def land_batch(settings: Settings, paths: list[Path], run_id: str) -> LandSummary:
     """Land a batch of files: new documents to raw Parquet, unreadable ones to quarantine."""
-    known = lakeio.known_ids(settings.raw_documents_dir, "doc_id")
-    result = land.land_files(paths, settings.source_dir, run_id, known, settings.max_file_bytes)
+    known = landed_ids(settings)
+    return commit_batch(settings, read_batch(settings, paths, run_id, known), run_id, known)
+
+
+def landed_ids(settings: Settings) -> set[str]:
+    """doc_id of every document in the lake."""
+    return lakeio.known_ids(settings.raw_documents_dir, "doc_id")
+
+
+def read_batch(
+    settings: Settings, paths: list[Path], run_id: str, known: set[str]
+) -> land.LandResult:
+    """Read a batch of files (the slow part of landing, which writes nothing: batches may be
+    read side by side in worker processes); documents in `known` are only named present."""
+    return land.land_files(paths, settings.source_dir, run_id, known, settings.max_file_bytes)
+
+
+def commit_batch(
+    settings: Settings, result: land.LandResult, run_id: str, known: set[str]
+) -> LandSummary:
+    """Write a batch that was read: its new documents as one raw Parquet part, its unreadable
+    files to quarantine. A document in `known` by now (landed by a batch read side by side
+    with this one) is named present, not landed twice; `known` gains the batch's documents."""
     summary = LandSummary(present=result.present)
     for item in result.quarantined:
         data = result.quarantined_bytes.get(item.sha256 or "")
         land.write_quarantine(settings.quarantine_dir, item, data, run_id)
         summary.quarantined.append({"file": item.file, "reason": item.reason})
-    if result.documents.num_rows:
+    documents = result.documents
+    new = pa.array([doc_id not in known for doc_id in documents.column("doc_id").to_pylist()])
+    if not all(new.to_pylist()):
+        summary.present.extend(documents.filter(pc.invert(new))["source_file"].to_pylist())
+        documents = documents.filter(new)
+    if documents.num_rows:
         day = datetime.now(UTC).date().isoformat()
-        key = batch_key(result.documents.column("doc_id").to_pylist())
+        key = batch_key(documents.column("doc_id").to_pylist())
         path = settings.raw_documents_dir / f"ingest_date={day}" / f"part-{run_id}-{key}.parquet"
-        lakeio.write_parquet_atomic(result.documents, path, RAW_DOCUMENTS)
-        summary.landed = result.documents.column("source_file").to_pylist()
+        lakeio.write_parquet_atomic(documents, path, RAW_DOCUMENTS)
+        known.update(documents.column("doc_id").to_pylist())
+        summary.landed = documents.column("source_file").to_pylist()
         for name, problems in zip(
-            summary.landed, result.documents.column("problems").to_pylist(), strict=True
+            summary.landed, documents.column("problems").to_pylist(), strict=True
         ):
             summary.problems.extend({"file": name, "problem": p} for p in problems or [])
     return summary
