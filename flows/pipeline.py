@@ -22,7 +22,7 @@ from prefect.task_runners import ProcessPoolTaskRunner
 from tracelake import publish, stages, transform, validate
 from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
-from tracelake.land import LandResult, SourceMissing
+from tracelake.land import SourceMissing
 from tracelake.progress import StageProgress
 from tracelake.report import RunReport, RunStopped, new_run_id, to_dict
 from tracelake.runlock import run_lock
@@ -51,20 +51,6 @@ def discover_task(settings: Settings, run_id: str) -> tuple[list[Path], list[dic
 @task(name="land", cache_policy=NO_CACHE, **IO_RETRIES)
 def land_task(settings: Settings, paths: list[Path], run_id: str) -> stages.LandSummary:
     return stages.land_batch(settings, paths, run_id)
-
-
-@task(name="read-files", cache_policy=NO_CACHE, **IO_RETRIES)
-def read_files_task(
-    settings: Settings, paths: list[Path], run_id: str, known: set[str]
-) -> LandResult:
-    return stages.read_batch(settings, paths, run_id, known)
-
-
-@task(name="commit-landed", cache_policy=NO_CACHE)
-def commit_landed_task(
-    settings: Settings, result: LandResult, run_id: str, known: set[str]
-) -> stages.LandSummary:
-    return stages.commit_batch(settings, result, run_id, known)
 
 
 @task(name="segment-extract", cache_policy=NO_CACHE)
@@ -186,27 +172,6 @@ def _tell_operator(settings: Settings, report: RunReport) -> None:
         get_run_logger().warning("could not publish the run's artifact or page: %s", error)
 
 
-def _land(
-    settings: Settings, batches: list[list[Path]], run_id: str
-) -> Iterator[tuple[list[Path], stages.LandSummary]]:
-    """Each batch of files landed, in order. Several batches are read side by side in worker
-    processes (settings.land_workers) and written here one after another, so a document in
-    two batches is landed once."""
-    if len(batches) < 2 or settings.land_workers < 2:
-        for paths in batches:
-            yield paths, land_task(settings, paths, run_id)
-        return
-    known = stages.landed_ids(settings)
-    with ProcessPoolTaskRunner(max_workers=min(settings.land_workers, len(batches))) as runner:
-        futures = [
-            (paths, runner.submit(read_files_task, {"settings": settings, "paths": paths,
-                                                    "run_id": run_id, "known": known}))
-            for paths in batches
-        ]  # fmt: skip
-        for paths, future in futures:
-            yield paths, commit_landed_task(settings, future.result(), run_id, known)
-
-
 def _segment_extract(
     settings: Settings, parts: list[list[str]]
 ) -> Iterator[tuple[list[str], stages.PartitionOutcome]]:
@@ -234,18 +199,15 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
     report.documents_seen = len(paths) + len(unlisted)
     report.documents_quarantined.extend(unlisted)
     progress.stage("land", len(paths), unit="files")
-    batches = stages.partitions(paths, settings.batch_size, settings.land_workers)
-    for batch, landed in _land(settings, batches, run_id):
+    for batch in stages.chunks(paths, settings.batch_size):
+        landed = land_task(settings, batch, run_id)
         report.documents_landed += len(landed.landed)
         report.documents_present += len(landed.present)
         report.documents_quarantined.extend(landed.quarantined)
         report.document_problems.extend(landed.problems)
         progress.advance("land", len(batch))
         pause_here("land")
-    _stage(
-        report, "land", started, landed=report.documents_landed, batches=len(batches),
-        workers=min(settings.land_workers, len(batches)) if len(batches) > 1 else 1,
-    )  # fmt: skip
+    _stage(report, "land", started, landed=report.documents_landed)
 
     started = time.perf_counter()
     stages.remove_orphan_parts(settings)

@@ -143,6 +143,31 @@ def test_land_files_lands_each_content_once(tmp_path: Path) -> None:
     assert reasons == {"big.txt": "larger than the limit of 400 bytes", "empty.txt": "empty file"}
 
 
+def test_files_read_side_by_side_land_as_read_in_one_process(
+    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    for path in sorted(seeds_dir.iterdir()):
+        (source / path.name).write_bytes(path.read_bytes())
+    first = sorted(source.iterdir())[0]
+    (source / f"zz copy{first.suffix}").write_bytes(first.read_bytes())  # in the last piece
+    (source / "zz empty.txt").write_bytes(b"")
+    paths, _ = land.discover(source)
+    known = {hashlib.sha256((source / "single_article.txt").read_bytes()).hexdigest()}
+    monkeypatch.setattr(land, "MIN_FILES_PER_WORKER", 1)
+    monkeypatch.setattr(land, "PIECE_FILES", 3)
+    apart = land.land_files_side_by_side(paths, source, "run-1", known, 1 << 20, workers=2)
+    together = land.land_files(paths, source, "run-1", known, 1 << 20)
+    ignore = ["landed_at"]
+    assert apart.documents.drop(ignore).equals(together.documents.drop(ignore))
+    assert len(set(apart.documents.column("landed_at").to_pylist())) == 1
+    assert sorted(apart.present) == sorted(together.present)
+    assert {"single_article.txt", f"zz copy{first.suffix}"} <= set(apart.present)
+    assert apart.quarantined == together.quarantined
+    assert apart.quarantined_bytes == together.quarantined_bytes
+
+
 def test_land_files_skips_what_was_landed_before(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(TEXT)
     known = {hashlib.sha256(TEXT.encode()).hexdigest()}

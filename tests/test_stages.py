@@ -217,26 +217,3 @@ def test_copies_segmented_side_by_side_are_flagged_as_in_one_pass(
         assert stages.reconcile_duplicates(settings) == 0  # settled
     assert flags["one pass"] == flags["side by side"]
     assert sum(dup is not None for _, dup in flags["one pass"]) == 1
-
-
-def test_batches_read_side_by_side_land_a_shared_document_once(settings: Settings) -> None:
-    source = settings.source_dir
-    (source / "copy_of_single_article.txt").write_bytes((source / SEEDS[0]).read_bytes())
-    paths, _ = stages.discover(settings, "run-1")
-    first = [p for p in paths if p.name == SEEDS[0]] + [p for p in paths if p.name == SEEDS[1]]
-    second = [p for p in paths if p not in first]
-    known = stages.landed_ids(settings)
-    # both read before either is written, as by two worker processes
-    read_first, read_second = (
-        stages.read_batch(settings, b, "run-1", known) for b in (first, second)
-    )
-    assert read_second.documents.num_rows == 3  # the copy is new to the second batch's reader
-    landed = stages.commit_batch(settings, read_first, "run-1", known)
-    assert sorted(landed.landed) == sorted(SEEDS[:2])
-    landed = stages.commit_batch(settings, read_second, "run-1", known)
-    assert landed.present == ["copy_of_single_article.txt"]
-    assert sorted(landed.landed) == sorted(SEEDS[2:])
-    raw = lakeio.scan(settings.raw_documents_dir, stages.RAW_DOCUMENTS).collect()
-    assert raw.get_column("doc_id").is_unique().all() and len(raw) == len(SEEDS)
-    again = stages.land_batch(settings, paths, "run-2")  # a later run: everything present
-    assert again.landed == [] and sorted(again.present) == sorted(p.name for p in paths)

@@ -82,8 +82,9 @@ class Settings:
     # the language detector already keep every core busy within one process, and on 2 cores
     # two workers took 42 s where one took 23 s (make bench, 1,000 documents).
     workers: int = 1
-    # Processes that read files side by side while landing (pure Python: one per core pays,
-    # 2,000 bench files took 12.5 s with two where one took 25 s). The lake is written by one.
+    # Processes that read the files of a batch side by side while landing (pure Python: one
+    # per core pays; 2,000 bench files took 12.5 s on two where one took 25 s). The flow's
+    # process writes the lake.
     land_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     extractor_version: str = field(default_factory=extractor_version)
     dbt_project_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "dbt")

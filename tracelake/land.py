@@ -5,10 +5,13 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import multiprocessing
 import os
 import stat
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 
 import pyarrow as pa
@@ -253,12 +256,17 @@ def read_document(name: str, data: bytes) -> tuple[str, str, str, list[str], lis
 
 
 def land_files(
-    paths: list[Path], source: Path, run_id: str, known: set[str], max_file_bytes: int
+    paths: list[Path],
+    source: Path,
+    run_id: str,
+    known: set[str],
+    max_file_bytes: int,
+    landed_at: datetime | None = None,
 ) -> LandResult:
     """Read a batch of files; new readable ones become rows, the rest are named and kept apart."""
     rows: list[dict] = []
     result = LandResult(documents=RAW_DOCUMENTS.empty_table())
-    landed_at = datetime.now(UTC)
+    landed_at = landed_at or datetime.now(UTC)
     seen_in_batch: set[str] = set()
     for path in paths:
         name = relative_name(path, source)
@@ -310,6 +318,63 @@ def land_files(
             )
     result.documents = pa.Table.from_pylist(rows, schema=RAW_DOCUMENTS)
     return result
+
+
+# Reading files is pure Python (HTML extraction, Markdown, charset detection): it takes one
+# core, so a batch is read by one process per core when it is large enough to repay starting
+# them (each imports the readers afresh): 2,000 bench files took 12.5 s on two where one took
+# 25 s. Pieces of PIECE_FILES keep the processes evenly busy whatever the mix of formats.
+MIN_FILES_PER_WORKER = 200
+PIECE_FILES = 100
+
+
+def land_files_side_by_side(
+    paths: list[Path],
+    source: Path,
+    run_id: str,
+    known: set[str],
+    max_file_bytes: int,
+    workers: int,
+) -> LandResult:
+    """`land_files`, with pieces of the batch read in `workers` processes and put back together
+    in order: the same rows, and a document in two pieces lands from the first."""
+    landed_at = datetime.now(UTC)
+    workers = min(workers, len(paths) // MIN_FILES_PER_WORKER)
+    if workers < 2:
+        return land_files(paths, source, run_id, known, max_file_bytes, landed_at)
+    pieces = [paths[i : i + PIECE_FILES] for i in range(0, len(paths), PIECE_FILES)]
+    # forkserver: the processes start from a clean interpreter, not a copy of this one, whose
+    # Polars and Prefect threads may hold locks at the moment of a fork.
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        results = pool.map(
+            land_files,
+            pieces,
+            *(repeat(value) for value in (source, run_id, known, max_file_bytes, landed_at)),
+        )
+        return merge_results(list(results))
+    finally:  # a run stopped mid-batch does not wait for the pieces not yet started
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def merge_results(results: list[LandResult]) -> LandResult:
+    """Results of consecutive pieces of a batch as one: a document that an earlier piece
+    landed is present in a later one."""
+    merged = LandResult(documents=RAW_DOCUMENTS.empty_table())
+    tables, seen = [], set()
+    for result in results:
+        ids = result.documents.column("doc_id").to_pylist()
+        new = [doc_id not in seen for doc_id in ids]
+        seen.update(ids)
+        table = result.documents.filter(pa.array(new, type=pa.bool_()))
+        repeated = result.documents.filter(pa.array([not n for n in new], type=pa.bool_()))
+        merged.present.extend(result.present + repeated.column("source_file").to_pylist())
+        merged.quarantined.extend(result.quarantined)
+        merged.quarantined_bytes.update(result.quarantined_bytes)
+        tables.append(table)
+    merged.documents = pa.concat_tables([merged.documents, *tables])
+    return merged
 
 
 def unpacked(name: str, data: bytes, limit: int) -> list[tuple[str, bytes]]:

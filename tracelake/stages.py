@@ -17,7 +17,6 @@ from typing import TypeVar
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from tracelake import extract, incidents, lakeio, land, publish, segment
 from tracelake.config import Settings, folder_digest
@@ -206,49 +205,26 @@ def remove_leftovers(settings: Settings) -> list[Path]:
 
 
 def land_batch(settings: Settings, paths: list[Path], run_id: str) -> LandSummary:
-    """Land a batch of files: new documents to raw Parquet, unreadable ones to quarantine."""
-    known = landed_ids(settings)
-    return commit_batch(settings, read_batch(settings, paths, run_id, known), run_id, known)
-
-
-def landed_ids(settings: Settings) -> set[str]:
-    """doc_id of every document in the lake."""
-    return lakeio.known_ids(settings.raw_documents_dir, "doc_id")
-
-
-def read_batch(
-    settings: Settings, paths: list[Path], run_id: str, known: set[str]
-) -> land.LandResult:
-    """Read a batch of files (the slow part of landing, which writes nothing: batches may be
-    read side by side in worker processes); documents in `known` are only named present."""
-    return land.land_files(paths, settings.source_dir, run_id, known, settings.max_file_bytes)
-
-
-def commit_batch(
-    settings: Settings, result: land.LandResult, run_id: str, known: set[str]
-) -> LandSummary:
-    """Write a batch that was read: its new documents as one raw Parquet part, its unreadable
-    files to quarantine. A document in `known` by now (landed by a batch read side by side
-    with this one) is named present, not landed twice; `known` gains the batch's documents."""
+    """Land a batch of files: new documents to raw Parquet, unreadable ones to quarantine.
+    The files are read side by side in settings.land_workers processes; the lake is written
+    here, one Parquet part per batch."""
+    known = lakeio.known_ids(settings.raw_documents_dir, "doc_id")
+    result = land.land_files_side_by_side(
+        paths, settings.source_dir, run_id, known, settings.max_file_bytes, settings.land_workers
+    )
     summary = LandSummary(present=result.present)
     for item in result.quarantined:
         data = result.quarantined_bytes.get(item.sha256 or "")
         land.write_quarantine(settings.quarantine_dir, item, data, run_id)
         summary.quarantined.append({"file": item.file, "reason": item.reason})
-    documents = result.documents
-    new = pa.array([doc_id not in known for doc_id in documents.column("doc_id").to_pylist()])
-    if not all(new.to_pylist()):
-        summary.present.extend(documents.filter(pc.invert(new))["source_file"].to_pylist())
-        documents = documents.filter(new)
-    if documents.num_rows:
+    if result.documents.num_rows:
         day = datetime.now(UTC).date().isoformat()
-        key = batch_key(documents.column("doc_id").to_pylist())
+        key = batch_key(result.documents.column("doc_id").to_pylist())
         path = settings.raw_documents_dir / f"ingest_date={day}" / f"part-{run_id}-{key}.parquet"
-        lakeio.write_parquet_atomic(documents, path, RAW_DOCUMENTS)
-        known.update(documents.column("doc_id").to_pylist())
-        summary.landed = documents.column("source_file").to_pylist()
+        lakeio.write_parquet_atomic(result.documents, path, RAW_DOCUMENTS)
+        summary.landed = result.documents.column("source_file").to_pylist()
         for name, problems in zip(
-            summary.landed, documents.column("problems").to_pylist(), strict=True
+            summary.landed, result.documents.column("problems").to_pylist(), strict=True
         ):
             summary.problems.extend({"file": name, "problem": p} for p in problems or [])
     return summary
