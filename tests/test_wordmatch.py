@@ -31,6 +31,8 @@ PATTERNS = [
     r"\bσυνελήφθ\w*",  # another script
     r"\bhuman\b|trafficking\b",
     r"\\b",  # an escaped backslash: no word boundary at all
+    extract.PER_UNIT_BEFORE,  # word characters under repetitions, anchored at the end
+    r"(?i)[\w’'-]+\s+\d+[^\d\s]",
 ]
 
 
@@ -61,8 +63,10 @@ def test_plain_texts_are_those_without_non_ascii_letters_or_digits() -> None:
     assert hay.plain.to_list() == [True, True, False, False, False, False, False]
 
 
-def test_boundaries_already_ascii_or_escaped_are_left_alone() -> None:
-    assert wordmatch.ascii_bounded(r"\bx(?-u:\b)\\b") == r"(?-u:\b)x(?-u:\b)\\b"
+def test_classes_are_made_ascii_inside_and_outside_brackets_escapes_left_alone() -> None:
+    assert wordmatch.ascii_words(r"\bx(?-u:\b)\\b") == r"(?-u:\b)x(?-u:\b)\\b"
+    assert wordmatch.ascii_words(r"(\w+\s+){0,3}\d") == r"([0-9A-Za-z_]+\s+){0,3}[0-9]"
+    assert wordmatch.ascii_words(r"[\w'’-][^]\d][\p{L}\W]") == r"[0-9A-Za-z_'’-][^]0-9][\p{L}\W]"
     assert wordmatch.unbounded(r"\bx\b(?-u:\b)") == r"x(?-u:\b)"
 
 

@@ -353,7 +353,7 @@ def matches(
     if may_match is not None:
         rows = rows.filter(may_match)
     hay = wordmatch.Haystacks(rows.get_column(text))
-    plain = wordmatch.ascii_bounded(pattern)
+    plain = wordmatch.ascii_words(pattern)
     found = pl.concat(
         [
             _all_matches(rows.filter(hay.plain & hay.contains(pattern)), plain, text),
@@ -729,15 +729,12 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     is_money = pl.col("currency").is_not_null()
     head = pl.col("head")
     per_unit = pl.col("after").str.contains(PER_UNIT)
+    # the one pattern here that is slow with Unicode word boundaries (it ends the text)
+    per_unit_before = pl.lit(
+        wordmatch.Haystacks(figures.get_column("before")).contains(PER_UNIT_BEFORE)
+    )
     metric = (
-        pl.when(
-            is_money
-            & (
-                per_unit
-                | pl.col("after").str.contains(DEAL_AFTER)
-                | pl.col("before").str.contains(PER_UNIT_BEFORE)
-            )
-        )
+        pl.when(is_money & (per_unit | pl.col("after").str.contains(DEAL_AFTER) | per_unit_before))
         .then(pl.lit("price"))
         .when(is_money)
         .then(pl.lit("amount"))

@@ -26,11 +26,50 @@ NON_ASCII_WORD = r"[\w&&[^\x00-\x7F]]"
 # A word boundary written as such: not an escaped backslash before a "b", nor one already
 # set to ASCII's rules.
 _BOUNDARY = re.compile(r"(?<!\\)(?<!\(\?-u:)\\b")
+_UNICODE_CLASS = re.compile(r"(?<!\\)\\[bBwWdD]")
 
 
-def ascii_bounded(pattern: str) -> str:
-    """pattern with every word boundary by ASCII's rules."""
-    return _BOUNDARY.sub(r"(?-u:\\b)", pattern)
+# Outside a character class and inside one: word boundaries, word characters and digits by
+# ASCII's rules. Unicode's \w under a repetition ("(\w+\s+){0,3}") is as slow as its \b.
+ASCII_BOUNDARY = r"(?-u:\b)"
+_ASCII_OUTSIDE = {
+    "b": ASCII_BOUNDARY,
+    "B": r"(?-u:\B)",
+    "w": "[0-9A-Za-z_]",
+    "W": "[^0-9A-Za-z_]",
+    "d": "[0-9]",
+    "D": "[^0-9]",
+}
+_ASCII_INSIDE = {"w": "0-9A-Za-z_", "d": "0-9"}
+
+
+def ascii_words(pattern: str) -> str:
+    """pattern with word boundaries, word characters and digits by ASCII's rules: the same
+    matches in a text without a non-ASCII letter or digit (its other characters are not word
+    characters by either rule), found by the fast automaton."""
+    out, i, depth = [], 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith(ASCII_BOUNDARY, i):  # already by ASCII's rules
+            out.append(ASCII_BOUNDARY)
+            i += len(ASCII_BOUNDARY)
+            continue
+        if char == "\\" and i + 1 < len(pattern):
+            table = _ASCII_INSIDE if depth else _ASCII_OUTSIDE
+            out.append(table.get(pattern[i + 1], pattern[i : i + 2]))
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+        if char == "[":
+            depth += 1
+            for literal in ("^", "]"):  # "[]" and "[^]" open with a literal "]"
+                if pattern.startswith(literal, i):
+                    out.append(literal)
+                    i += 1
+        elif char == "]" and depth:
+            depth -= 1
+    return "".join(out)
 
 
 def unbounded(pattern: str) -> str:
@@ -58,33 +97,31 @@ class Haystacks:
 
     def count_matches(self, pattern: str) -> pl.Series:
         """`texts.str.count_matches(pattern)`."""
-        if not _BOUNDARY.search(pattern):
+        if not _UNICODE_CLASS.search(pattern):
             return self.texts.str.count_matches(pattern)
         counts = pl.zeros(self.texts.len(), pl.UInt32, eager=True).alias(self.texts.name)
         counts = counts.scatter(
-            self.plain_rows, self.plain_texts.str.count_matches(ascii_bounded(pattern))
+            self.plain_rows, self.plain_texts.str.count_matches(ascii_words(pattern))
         )
         rows, texts = self._candidates(pattern)
         return counts.scatter(rows, texts.str.count_matches(pattern))
 
     def contains(self, pattern: str) -> pl.Series:
         """`texts.str.contains(pattern)`."""
-        if not _BOUNDARY.search(pattern):
+        if not _UNICODE_CLASS.search(pattern):
             return self.texts.str.contains(pattern)
         found = pl.repeat(False, self.texts.len(), eager=True).alias(self.texts.name)
-        found = found.scatter(
-            self.plain_rows, self.plain_texts.str.contains(ascii_bounded(pattern))
-        )
+        found = found.scatter(self.plain_rows, self.plain_texts.str.contains(ascii_words(pattern)))
         rows, texts = self._candidates(pattern)
         return found.scatter(rows, texts.str.contains(pattern))
 
     def replace_all(self, pattern: str, value: str) -> pl.Series:
         """`texts.str.replace_all(pattern, value)`."""
-        if not _BOUNDARY.search(pattern):
+        if not _UNICODE_CLASS.search(pattern):
             return self.texts.str.replace_all(pattern, value)
         replaced = self.texts.clone()
         replaced = replaced.scatter(
-            self.plain_rows, self.plain_texts.str.replace_all(ascii_bounded(pattern), value)
+            self.plain_rows, self.plain_texts.str.replace_all(ascii_words(pattern), value)
         )
         rows, texts = self._candidates(pattern)
         return replaced.scatter(rows, texts.str.replace_all(pattern, value))
