@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import hashlib
 import json
@@ -9,9 +10,10 @@ import multiprocessing
 import os
 import stat
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from itertools import repeat
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -328,6 +330,17 @@ MIN_FILES_PER_WORKER = 200
 PIECE_FILES = 100
 
 
+@lru_cache(maxsize=1)
+def _reading_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes kept for every batch of the run: their imports and the date parsers'
+    warm-up are paid once. forkserver: they start from a clean interpreter, not a copy of
+    this one, whose Polars and Prefect threads may hold locks at the moment of a fork."""
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    atexit.register(pool.shutdown, wait=False, cancel_futures=True)
+    return pool
+
+
 def land_files_side_by_side(
     paths: list[Path],
     source: Path,
@@ -337,35 +350,58 @@ def land_files_side_by_side(
     workers: int,
 ) -> LandResult:
     """`land_files`, with pieces of the batch read in `workers` processes and put back together
-    in order: the same rows, and a document in two pieces lands from the first."""
+    in order: the same rows, and a document in two pieces lands from the first. Files landed
+    before are told here by their hash, so the workers need not know the lake."""
     landed_at = datetime.now(UTC)
     workers = min(workers, len(paths) // MIN_FILES_PER_WORKER)
     if workers < 2:
         return land_files(paths, source, run_id, known, max_file_bytes, landed_at)
-    pieces = [paths[i : i + PIECE_FILES] for i in range(0, len(paths), PIECE_FILES)]
-    # forkserver: the processes start from a clean interpreter, not a copy of this one, whose
-    # Polars and Prefect threads may hold locks at the moment of a fork.
-    context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    todo, present = _not_landed(paths, source, known, max_file_bytes)
+    pieces = [todo[i : i + PIECE_FILES] for i in range(0, len(todo), PIECE_FILES)]
+    pool = _reading_pool(workers)
+    futures = [
+        pool.submit(land_files, piece, source, run_id, set(), max_file_bytes, landed_at)
+        for piece in pieces
+    ]
     try:
-        results = pool.map(
-            land_files,
-            pieces,
-            *(repeat(value) for value in (source, run_id, known, max_file_bytes, landed_at)),
-        )
-        return merge_results(list(results))
-    finally:  # a run stopped mid-batch does not wait for the pieces not yet started
-        pool.shutdown(wait=True, cancel_futures=True)
+        results = [future.result() for future in futures]
+    except BaseException as error:  # a stopped run does not wait for the pieces not started
+        for future in futures:
+            future.cancel()
+        if isinstance(error, BrokenProcessPool):
+            _reading_pool.cache_clear()  # a worker died: the next batch starts new ones
+        raise
+    merged = merge_results(results, known)
+    merged.present[:0] = present
+    return merged
 
 
-def merge_results(results: list[LandResult]) -> LandResult:
-    """Results of consecutive pieces of a batch as one: a document that an earlier piece
-    landed is present in a later one."""
+def _not_landed(
+    paths: list[Path], source: Path, known: set[str], max_file_bytes: int
+) -> tuple[list[Path], list[str]]:
+    """(the files to read, the names of those whose bytes are a document landed before).
+    A file that cannot be read here is left to the reader, which says why."""
+    todo, present = [], []
+    for path in paths:
+        try:
+            small = path.stat().st_size <= max_file_bytes
+            if small and hashlib.sha256(path.read_bytes()).hexdigest() in known:
+                present.append(relative_name(path, source))
+                continue
+        except OSError:
+            pass
+        todo.append(path)
+    return todo, present
+
+
+def merge_results(results: list[LandResult], known: set[str]) -> LandResult:
+    """Results of consecutive pieces of a batch as one: a document landed before (`known`) or
+    by an earlier piece is present in a later one."""
     merged = LandResult(documents=RAW_DOCUMENTS.empty_table())
     tables, seen = [], set()
     for result in results:
         ids = result.documents.column("doc_id").to_pylist()
-        new = [doc_id not in seen for doc_id in ids]
+        new = [doc_id not in seen and doc_id not in known for doc_id in ids]
         seen.update(ids)
         table = result.documents.filter(pa.array(new, type=pa.bool_()))
         repeated = result.documents.filter(pa.array([not n for n in new], type=pa.bool_()))
