@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import polars as pl
+import pytest
 
 from tracelake import extract, incidents, read, segment
 
@@ -180,6 +181,19 @@ def test_candidates_are_never_all_pairs() -> None:
     apart = incidents.candidate_pairs(keyed, far.select("article_id", "published_date"), ids)
     assert len(near) < len(ids) * (len(ids) - 1)  # blocking leaves unrelated pairs out
     assert len(apart) < len(near)  # a report months away is no candidate
+
+
+def test_new_articles_paired_a_slice_at_a_time_give_the_pairs_of_one_slice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    articles, statistics, entities = lake(CALAIS_EN, CALAIS_FR, LISBON, SENTINEL, OSTEND)
+    keyed = incidents.keys(articles, statistics, entities)
+    dated, ids = articles.select("article_id", "published_date"), articles["article_id"].to_list()
+    whole = incidents.candidate_pairs(keyed, dated, ids).sort("a", "b")
+    monkeypatch.setattr(incidents, "PAIR_SLICE", 2)
+    sliced = incidents.candidate_pairs(keyed, dated, ids).sort("a", "b")
+    assert len(whole) > 0 and sliced.equals(whole)
+    assert incidents.candidate_pairs(keyed, dated, []).is_empty()
 
 
 def test_the_event_date_is_the_date_a_report_names_most_before_it() -> None:

@@ -64,6 +64,7 @@ MIN_ROUNDED_FIGURE = 1000
 ROUNDED_SHARE = 0.6
 # A blocking key shared by more articles than this is too common to block on.
 MAX_BLOCK = 100
+PAIR_SLICE = 2000  # new articles paired at a time (candidate_pairs): bounds the join's rows
 # Two articles whose first count is of one kind (LEAD_METRICS) but differs, neither giving
 # the other's, are less alike by this factor.
 LEAD_METRICS = ("arrested", "charged", "convicted", "rescued", "victims", "migrants", "killed")
@@ -269,11 +270,26 @@ def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]
     """Pairs (a new article, any article) that share a blocking key and whose dates (when
     both have one) lie within the window; each with its weighted similarity and shared keys.
 
-    `dated` has article_id and published_date for every article in `keyed`.
+    `dated` has article_id and published_date for every article in `keyed`. The new articles
+    are paired PAIR_SLICE at a time: a key shared by many articles multiplies the rows of the
+    join, and a slice bounds them (pairs are grouped by new article, so slices add up to the
+    whole).
     """
     blocks = keyed.filter(pl.col("is_block")).select("article_id", "key")
     common = blocks.group_by("key").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
     blocks = blocks.join(common, on="key", how="anti").join(dated, on="article_id")
+    squares = keyed.with_columns(square=pl.col("weight") ** 2)
+    norms = squares.group_by("article_id").agg(norm=pl.col("square").sum().sqrt())
+    slices = [
+        _pairs_of(blocks, squares, norms, new_ids[start : start + PAIR_SLICE])
+        for start in range(0, len(new_ids), PAIR_SLICE)
+    ]
+    return pl.concat(slices) if slices else _pairs_of(blocks, squares, norms, [])
+
+
+def _pairs_of(
+    blocks: pl.DataFrame, squares: pl.DataFrame, norms: pl.DataFrame, new_ids: list[str]
+) -> pl.DataFrame:
     new = blocks.filter(pl.col("article_id").is_in(new_ids))
     pairs = (
         new.join(blocks, on="key", suffix="_other")
@@ -290,8 +306,6 @@ def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]
         .filter((pl.col("shared") >= MIN_BLOCK_KEYS) | pl.col("operation"))
         .select("a", "b")
     )
-    squares = keyed.with_columns(square=pl.col("weight") ** 2)
-    norms = squares.group_by("article_id").agg(norm=pl.col("square").sum().sqrt())
     shared = (
         pairs.join(squares.select(a="article_id", key="key", square="square"), on="a")
         .join(squares.select(b="article_id", key="key"), on=["b", "key"])
