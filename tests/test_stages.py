@@ -217,3 +217,17 @@ def test_copies_segmented_side_by_side_are_flagged_as_in_one_pass(
         assert stages.reconcile_duplicates(settings) == 0  # settled
     assert flags["one pass"] == flags["side by side"]
     assert sum(dup is not None for _, dup in flags["one pass"]) == 1
+
+
+def test_file_digests_are_kept_while_size_and_time_stay(settings: Settings) -> None:
+    paths, _ = stages.discover(settings, "run-1")
+    digests = stages.file_digests(settings, paths)
+    assert digests == [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
+    cache = settings.runs_dir / stages.SOURCE_DIGESTS
+    # a digest on record is trusted while the file's size and time are those it had
+    kept = pl.read_parquet(cache).with_columns(sha256=pl.lit("recorded"))
+    kept.write_parquet(cache)
+    assert set(stages.file_digests(settings, paths)) == {"recorded"}
+    first = paths[0]
+    first.write_bytes(first.read_bytes().replace(b"Police", b"police"))  # same size, new time
+    assert stages.file_digests(settings, paths)[0] == hashlib.sha256(first.read_bytes()).hexdigest()

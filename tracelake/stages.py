@@ -435,6 +435,41 @@ def record_published(settings: Settings, inputs: str, run_id: str) -> None:
     lakeio.write_bytes_atomic(settings.runs_dir / PUBLISHED_RECORD, text.encode("utf-8"))
 
 
+SOURCE_DIGESTS = "source-digests.parquet"
+_DIGESTS = pa.schema(
+    [
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("size", pa.int64(), nullable=False),
+        pa.field("mtime_ns", pa.int64(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),
+    ]
+)
+
+
+def file_digests(settings: Settings, paths: list[Path]) -> list[str]:
+    """sha256 of each file's bytes. A file whose size and modification time are those it had
+    when last hashed keeps that hash (runs/source-digests.parquet): asking whether anything
+    is new costs a `stat` per file, not a read of the whole source."""
+    cache = settings.runs_dir / SOURCE_DIGESTS
+    known: dict[str, tuple[int, int, str]] = {}
+    if cache.exists():
+        cached = pl.read_parquet(cache).iter_rows()
+        known = {path: (size, mtime, digest) for path, size, mtime, digest in cached}
+    rows, digests, changed = [], [], False
+    for path in paths:
+        info = path.stat()
+        size, mtime, digest = known.get(str(path), (-1, -1, ""))
+        if (size, mtime) != (info.st_size, info.st_mtime_ns):
+            size, mtime = info.st_size, info.st_mtime_ns
+            digest, changed = hashlib.sha256(path.read_bytes()).hexdigest(), True
+        rows.append((str(path), size, mtime, digest))
+        digests.append(digest)
+    if changed or len(rows) != len(known):
+        frame = pl.DataFrame(rows, schema=["path", "size", "mtime_ns", "sha256"], orient="row")
+        lakeio.write_parquet_atomic(frame, cache, _DIGESTS)
+    return digests
+
+
 def nothing_new(settings: Settings) -> tuple[str, int] | None:
     """(run id of the published build, files seen) when a run would find nothing to do: every source
     file already landed as it is, every document processed by the current extractor, every
@@ -444,11 +479,10 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     if problems:
         return None
     known = lakeio.known_ids(settings.raw_documents_dir, "doc_id")
-    for path in paths:
-        if path.stat().st_size > settings.max_file_bytes:
-            return None
-        if hashlib.sha256(path.read_bytes()).hexdigest() not in known:
-            return None  # new, changed, quarantined or an archive: the run has work
+    if any(path.stat().st_size > settings.max_file_bytes for path in paths):
+        return None
+    if any(digest not in known for digest in file_digests(settings, paths)):
+        return None  # new, changed, quarantined or an archive: the run has work
     if pending_documents(settings):
         return None
     in_scope = (
