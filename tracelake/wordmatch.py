@@ -19,6 +19,7 @@ pattern as written would; `Haystacks` keeps which texts are plain for several pa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import polars as pl
 
@@ -43,6 +44,7 @@ _ASCII_OUTSIDE = {
 _ASCII_INSIDE = {"w": "0-9A-Za-z_", "d": "0-9"}
 
 
+@lru_cache(maxsize=256)
 def ascii_words(pattern: str) -> str:
     """pattern with word boundaries, word characters and digits by ASCII's rules: the same
     matches in a text without a non-ASCII letter or digit (its other characters are not word
@@ -72,6 +74,7 @@ def ascii_words(pattern: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=256)
 def unbounded(pattern: str) -> str:
     """pattern without its word boundaries: it matches wherever pattern does, and more."""
     return _BOUNDARY.sub("", pattern)
