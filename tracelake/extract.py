@@ -467,10 +467,11 @@ def digit_value(num: pl.Expr, language: pl.Expr | None = None) -> pl.Expr:
     )
 
 
-def unicode_bounded(groups: pl.Expr) -> pl.Expr:
-    """False for a FIGURE match whose edge lies inside a word (by Unicode's letters): one that
-    begins with a word (a qualifier, a number word) right after a letter or digit, or ends
-    with a letter right before one. `groups` are the match's named groups."""
+def unicode_bounded() -> pl.Expr:
+    """False for a FIGURE match that may lie inside a word by Unicode's letters: one that
+    begins with a letter right after a letter or digit, or ends with a letter right before
+    one (a qualifier or number word glued to an accented word: "ten" in "tenía"). Only the
+    edges can differ, as FIGURE checks word boundaries by ASCII's rules."""
     word_char = r"^[\p{L}\p{N}_]"
     before = (
         pl.when(pl.col("pos") > 0)
@@ -478,12 +479,9 @@ def unicode_bounded(groups: pl.Expr) -> pl.Expr:
         .otherwise(pl.lit(""))
     )
     after = pl.col("sentence").str.slice(pl.col("pos") + pl.col("match").str.len_chars(), 1)
-    starts_with_word = groups.struct.field("qual").is_not_null() | (
-        groups.struct.field("cur_pre").is_null()
-        & groups.struct.field("num").str.contains(r"^\p{L}")
-    )
+    starts_with_letter = pl.col("match").str.contains(r"^\p{L}")
     ends_with_letter = pl.col("match").str.contains(r"\p{L}$")
-    return ~(starts_with_word & before.str.contains(word_char)) & ~(
+    return ~(starts_with_letter & before.str.contains(word_char)) & ~(
         ends_with_letter & after.str.contains(word_char)
     )
 
@@ -493,9 +491,7 @@ def figure_matches(sents: pl.DataFrame) -> pl.DataFrame:
     sentences where the two may differ are matched again with the exact, slow pattern."""
     numbered = sents.with_row_index("_sentence")
     found = matches(numbered, FIGURE)
-    doubtful = found.filter(
-        ~unicode_bounded(pl.col("match").str.extract_groups(FIGURE))
-    ).get_column("_sentence")
+    doubtful = found.filter(~unicode_bounded()).get_column("_sentence")
     again = numbered.filter(pl.col("_sentence").is_in(doubtful.implode()))
     return (
         pl.concat(
