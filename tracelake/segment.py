@@ -405,10 +405,15 @@ def keep_newest_revision(lines: pl.DataFrame) -> pl.DataFrame:
     ).drop(pl.selectors.starts_with("_"))
 
 
-def line_features() -> list[pl.Expr]:
-    """Per-line classes from the line alone."""
+def line_features(stripped: wordmatch.Haystacks) -> list[pl.Expr]:
+    """Per-line classes from the line alone (`stripped`: the lines' text, for the patterns
+    with word boundaries or classes, see wordmatch)."""
     text = pl.col("stripped")
-    n_long = text.str.count_matches(r"\b\p{L}{4,}")
+
+    def words_match(pattern: str) -> pl.Expr:
+        return pl.lit(stripped.contains(pattern))
+
+    n_long = pl.lit(stripped.count_matches(r"\b\p{L}{4,}"))
     n_cap_long = text.str.count_matches(r"(^|[\s(\-])[“‘\"']?\p{Lu}[\p{L}’']{3,}")
     return [
         # Blank: nothing, or a lone mark with at most one letter ("---", "•", a stray "Â").
@@ -419,9 +424,9 @@ def line_features() -> list[pl.Expr]:
         ).alias("is_blank"),
         (pl.col("line").str.strip_chars(" \t\r") == PAGE_BREAK).alias("is_page_break"),
         (
-            _matches(FURNITURE_LINE)
-            | _matches(REVISION_HEADER)
-            | _matches(AGO_LINE)
+            words_match(FURNITURE_LINE)
+            | words_match(REVISION_HEADER)
+            | words_match(AGO_LINE)
             | (
                 (text.str.extract(CONTACT_LINE, 0).str.count_matches(r"\d") >= CONTACT_MIN_DIGITS)
                 & (text.str.count_matches(r"\S+") <= CONTACT_MAX_WORDS)
@@ -437,7 +442,7 @@ def line_features() -> list[pl.Expr]:
             _matches(SOURCE_LINE)
             | _matches(BYLINE)
             | meta_line()[0]
-            | _matches(AGO_LINE)
+            | words_match(AGO_LINE)
             | _matches(URL_LINE)
             | _matches(r"(?i)^published\s*:?$")
         ).alias("is_marker"),
@@ -485,7 +490,8 @@ def recurring_lines(lines: pl.DataFrame) -> pl.Series:
 
 def classify_lines(lines: pl.DataFrame) -> pl.DataFrame:
     """Mark furniture, list blocks, markers and titles; number the articles of each document."""
-    lines = keep_newest_revision(lines).with_columns(line_features())
+    lines = keep_newest_revision(lines)
+    lines = lines.with_columns(line_features(wordmatch.Haystacks(lines.get_column("stripped"))))
     lines = lines.with_columns(
         is_furniture=pl.col("is_furniture") | recurring_lines(lines),
         is_marker=pl.col("is_marker") | pl.col("line_date").is_not_null(),
