@@ -6,6 +6,7 @@ business logic beyond the order of the stages and the decision to publish.
 
 from __future__ import annotations
 
+import resource
 import signal
 import time
 from collections.abc import Iterator
@@ -108,7 +109,12 @@ def mart_counts(warehouse: Path) -> dict[str, int]:
 
 
 def _stage(report: RunReport, name: str, started: float, **counts: object) -> None:
-    report.stages[name] = {"seconds": round(time.perf_counter() - started, 3), **counts}
+    # the most memory this process (and, apart, any child: dbt) has held by the stage's end
+    peak = {
+        f"{key}peak_rss_mib": round(resource.getrusage(who).ru_maxrss / 1024)
+        for key, who in (("", resource.RUSAGE_SELF), ("children_", resource.RUSAGE_CHILDREN))
+    }
+    report.stages[name] = {"seconds": round(time.perf_counter() - started, 3), **counts, **peak}
     report.write()  # `tracelake status` shows how far a running (or killed) run got
 
 

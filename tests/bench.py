@@ -66,6 +66,7 @@ class RunMeasure:
     peak_rss_mib: float
     exit_code: int
     stages: dict[str, float] = field(default_factory=dict)
+    stage_peak_rss_mib: dict[str, int | None] = field(default_factory=dict)  # the flow's process
     documents_landed: int = 0
     documents_processed: int = 0
 
@@ -165,6 +166,9 @@ def run_pipeline(source: Path, data: Path) -> RunMeasure:
     if latest.exists():
         report = json.loads(latest.read_text())
         measure.stages = {name: stage["seconds"] for name, stage in report["stages"].items()}
+        measure.stage_peak_rss_mib = {
+            name: stage.get("peak_rss_mib") for name, stage in report["stages"].items()
+        }
         measure.documents_landed = report.get("documents_landed", 0)
         measure.documents_processed = report.get("documents_processed", 0)
     return measure

@@ -196,6 +196,16 @@ def test_new_articles_paired_a_slice_at_a_time_give_the_pairs_of_one_slice(
     assert incidents.candidate_pairs(keyed, dated, []).is_empty()
 
 
+def test_keys_made_a_slice_of_articles_at_a_time_are_the_keys_of_one_slice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    articles, statistics, entities = lake(CALAIS_EN, CALAIS_FR, LISBON, SENTINEL, OSTEND)
+    whole = incidents.keys(articles, statistics, entities)
+    monkeypatch.setattr(incidents, "KEY_SLICE", 2)
+    assert incidents.keys(articles, statistics, entities).equals(whole)
+    assert len(whole) > 0
+
+
 def test_the_event_date_is_the_date_a_report_names_most_before_it() -> None:
     text = (
         "Officers raided nine homes on 10 March, and on 11 March searched a warehouse. The "

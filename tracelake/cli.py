@@ -9,10 +9,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,6 +123,24 @@ def _raise_stopped(signum: int, frame: object) -> None:
     raise RunStopped(signum)
 
 
+def _start_temporary_server() -> threading.Thread | None:
+    """Without PREFECT_API_URL, a flow run starts Prefect's temporary server and waits for
+    it (5 to 10 s). Started here in a thread, it comes up while the flow's modules import;
+    the flow then finds it running. A failure here is left to the flow, which tries again
+    and reports it."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    def start() -> None:
+        with suppress(Exception):
+            SubprocessASGIServer().start()
+
+    thread = threading.Thread(target=start, name="prefect-server-start", daemon=True)
+    thread.start()
+    return thread
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = checked_settings(args)
     prefect_environment(settings.data_dir)
@@ -133,7 +152,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         with run_lock(settings.data_dir, args.wait):  # before the slow start of Prefect
             if _up_to_date(settings):
                 return 0
-            from flows.pipeline import pipeline
+            server = _start_temporary_server()
+            from flows.pipeline import pipeline  # imported while the server starts
+
+            if server:
+                server.join()
 
             try:
                 result = pipeline(str(settings.source_dir), str(settings.data_dir))

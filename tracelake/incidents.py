@@ -64,7 +64,8 @@ MIN_ROUNDED_FIGURE = 1000
 ROUNDED_SHARE = 0.6
 # A blocking key shared by more articles than this is too common to block on.
 MAX_BLOCK = 100
-PAIR_SLICE = 2000  # new articles paired at a time (candidate_pairs): bounds the join's rows
+PAIR_SLICE = 500  # new articles paired at a time (candidate_pairs): bounds the join's rows
+KEY_SLICE = 2000  # articles whose keys are made at a time (keys): bounds their words' rows
 # Two articles whose first count is of one kind (LEAD_METRICS) but differs, neither giving
 # the other's, are less alike by this factor.
 LEAD_METRICS = ("arrested", "charged", "convicted", "rescued", "victims", "migrants", "killed")
@@ -129,8 +130,30 @@ def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFram
     """The weighted keys of each article: (article_id, key, weight, is_block).
 
     `articles` needs article_id, title, body, language; `statistics` article_id, metric,
-    value, char_start; `entities` article_id, entity_type, entity_id.
+    value, char_start; `entities` article_id, entity_type, entity_id. An article's keys come
+    from it alone, so they are made KEY_SLICE articles at a time: the words of a whole first
+    run's texts, exploded, held ten times the texts' size.
     """
+    parts = []
+    for part in articles.iter_slices(KEY_SLICE):
+        ids = part.get_column("article_id").implode()
+        parts.append(
+            _keys_of(
+                part,
+                statistics.filter(pl.col("article_id").is_in(ids)),
+                entities.filter(pl.col("article_id").is_in(ids)),
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return _keys_of(articles, statistics, entities)
+    return pl.concat(parts).sort(["article_id", "weight", "key"], descending=[False, True, False])
+
+
+def _keys_of(
+    articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFrame
+) -> pl.DataFrame:
     words = (
         articles.select(
             "article_id",

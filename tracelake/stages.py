@@ -475,6 +475,8 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     file already landed as it is, every document processed by the current extractor, every
     in-scope article matched, and the build's inputs unchanged. None otherwise (or when
     anything is unusual: a file to report, an archive, one over the size limit)."""
+    if not (settings.runs_dir / PUBLISHED_RECORD).exists():
+        return None  # nothing published yet: a first run, no need to read the source
     paths, problems = land.discover(settings.source_dir)
     if problems:
         return None
