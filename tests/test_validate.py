@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tracelake import schemas
+from tracelake import schemas, validate
 from tracelake.validate import (
     LAYERS,
     Failure,
@@ -279,6 +279,20 @@ def test_parquet_layer_in_chunks_finds_duplicates_across_files(tmp_path: Path) -
         9,
     )
     assert result.rows == {"statistics": 9}
+
+
+def test_parquet_layer_cut_by_bytes_still_finds_duplicates(tmp_path: Path) -> None:
+    rows = 2 * validate.READ_BATCH_ROWS + 5  # read in three batches
+    frame = statistics(rows)
+    frame.loc[rows - 1, "statistic_id"] = frame.loc[0, "statistic_id"]
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "p.parquet")
+    # fewer rows than a chunk may hold, more bytes: cut by the key, never by reading order
+    result = validate_parquet_layer(
+        "staged_statistics", {"statistics": tmp_path}, EXPECTATIONS, chunk_bytes=100_000
+    )
+    failure = only(result)
+    assert (failure.column, failure.unexpected_count) == ("statistic_id", 2)
+    assert result.rows == {"statistics": rows}
 
 
 def test_paths_and_names_with_quotes_never_break_the_sql(tmp_path: Path) -> None:

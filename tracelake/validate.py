@@ -78,8 +78,10 @@ ROW_COUNT = frozenset({"expect_table_row_count_to_be_between", "expect_table_row
 MAP_EXPECTATIONS = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnMapExpectation)
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+# A chunk handed to GX as a pandas frame holds at most this many rows and bytes of text
+# (pandas keeps each string as an object, several times its bytes).
 DEFAULT_CHUNK_ROWS = 200_000
-DEFAULT_CHUNK_BYTES = 256 * 1024 * 1024
+DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024
 READ_BATCH_ROWS = 10_000
 MAX_EXAMPLES = 5
 EXAMPLE_CHARS = 80
@@ -680,6 +682,20 @@ class _DuckSource:
         [(count,)] = self.relation.aggregate("count(*)").fetchall()
         return int(count)
 
+    def _text_bytes(self, columns: list[str]) -> int:
+        """Bytes of the text in these columns (what pandas copies), summed by DuckDB."""
+        assert self.relation is not None
+        types = dict(zip(self.relation.columns, self.relation.types, strict=True))
+        text = [c for c in columns if str(types[c]) == "VARCHAR"]
+        if not text:
+            return 0
+        sizes = [
+            FunctionExpression("sum", FunctionExpression("strlen", ColumnExpression(c)))
+            for c in text
+        ]
+        [row] = self.relation.aggregate(sizes).fetchall()
+        return int(sum(size or 0 for size in row))  # a sum over no rows is null
+
     def chunks(self, columns: list[str], key: list[str]) -> Iterator[pd.DataFrame]:
         """Chunks of the columns that exist (GX reports the missing); split by a key's hash.
 
@@ -695,6 +711,10 @@ class _DuckSource:
             return
         selected = self.relation.select(*(ColumnExpression(c) for c in present))
         parts = math.ceil(self.rows / self.chunk_rows)
+        if key and all(c in self.available for c in key):
+            # A key's rows stay in one chunk (a copy must meet its first): the chunks are
+            # parts by the key's hash, as many as the rows and the text's bytes need.
+            parts = max(parts, math.ceil(self._text_bytes(present) / self.chunk_bytes))
         if key and parts > 1 and all(c in self.available for c in key):
             digest = FunctionExpression("hash", *(ColumnExpression(c) for c in key))
             keyed = self.relation.select(*(ColumnExpression(c) for c in present), digest)
