@@ -475,14 +475,13 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     file already landed as it is, every document processed by the current extractor, every
     in-scope article matched, and the build's inputs unchanged. None otherwise (or when
     anything is unusual: a file to report, an archive, one over the size limit)."""
-    if not (settings.runs_dir / PUBLISHED_RECORD).exists():
-        return None  # nothing published yet: a first run, no need to read the source
     paths, problems = land.discover(settings.source_dir)
     if problems:
         return None
     known = lakeio.known_ids(settings.raw_documents_dir, "doc_id")
     if any(path.stat().st_size > settings.max_file_bytes for path in paths):
         return None
+    # also on a first run: the digests it records make the next run's check a stat per file
     if any(digest not in known for digest in file_digests(settings, paths)):
         return None  # new, changed, quarantined or an archive: the run has work
     if pending_documents(settings):
