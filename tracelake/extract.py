@@ -82,7 +82,7 @@ DOT_THOUSANDS_LANGUAGES = ["es", "de", "it", "pt", "nl", "ro", "tr", "el"]
 # non-ASCII letter ("über", "rial iraní") goes without one; `unicode_bounded` finds the
 # matches whose edges a Unicode boundary would refuse ("ten" in Spanish "tenía"), and the
 # sentences that hold one are matched again with FIGURE_UNICODE, the exact pattern.
-ASCII_B = r"(?-u:\b)"
+ASCII_B = wordmatch.ASCII_BOUNDARY
 
 
 def _split_by_edge(forms: str, edge: int) -> tuple[str, str]:
@@ -354,10 +354,11 @@ def matches(
         rows = rows.filter(may_match)
     hay = wordmatch.Haystacks(rows.get_column(text))
     plain = wordmatch.ascii_words(pattern)
+    matching = hay.contains(pattern)
     found = pl.concat(
         [
-            _all_matches(rows.filter(hay.plain & hay.contains(pattern)), plain, text),
-            _all_matches(rows.filter(~hay.plain & hay.contains(pattern)), pattern, text),
+            _all_matches(rows.filter(hay.plain & matching), plain, text),
+            _all_matches(rows.filter(~hay.plain & matching), pattern, text),
         ]
     )
     return found.sort("_row", maintain_order=True).drop("_row")
