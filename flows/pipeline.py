@@ -6,10 +6,12 @@ business logic beyond the order of the stages and the decision to publish.
 
 from __future__ import annotations
 
+import json
 import resource
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -18,11 +20,12 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 from prefect.states import State
-from prefect.task_runners import ProcessPoolTaskRunner
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
 
-from tracelake import publish, stages, transform, validate
+from tracelake import lakeio, publish, stages, transform, validate
 from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
+from tracelake.incidents import matcher_version
 from tracelake.land import SourceMissing
 from tracelake.progress import StageProgress
 from tracelake.report import RunReport, RunStopped, new_run_id, to_dict
@@ -65,21 +68,25 @@ def match_incidents_task(settings: Settings, run_id: str) -> stages.MatchSummary
 
 
 @task(name="validate-lake", cache_policy=NO_CACHE)
-def validate_lake_task(settings: Settings) -> dict[str, dict]:
+def validate_lake_task(settings: Settings, versions: dict[str, int | None]) -> dict[str, dict]:
     return {
         layer: validate.validate_parquet_layer(layer, tables, settings.expectations_dir).to_dict()
-        for layer, tables in validate.lake_layer_tables(settings).items()
+        for layer, tables in validate.lake_layer_tables(settings, versions).items()
     }
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
-def dbt_build_task(settings: Settings, warehouse: Path) -> transform.DbtResult:
-    return transform.run_dbt(settings, warehouse, "build")
+def dbt_build_task(
+    settings: Settings, warehouse: Path, versions: dict[str, int | None], matcher: str | None
+) -> transform.DbtResult:
+    return transform.run_dbt(settings, warehouse, "build", lake_versions=versions, matcher=matcher)
 
 
 @task(name="dbt-docs", cache_policy=NO_CACHE)
-def dbt_docs_task(settings: Settings, warehouse: Path) -> transform.DbtResult:
-    return transform.generate_docs(settings, warehouse)
+def dbt_docs_task(
+    settings: Settings, warehouse: Path, versions: dict[str, int | None], matcher: str | None
+) -> transform.DbtResult:
+    return transform.generate_docs(settings, warehouse, versions, matcher)
 
 
 @task(name="validate-marts", cache_policy=NO_CACHE)
@@ -119,9 +126,22 @@ def _stage(report: RunReport, name: str, started: float, **counts: object) -> No
 
 
 @flow(name="pipeline", log_prints=False)
-def pipeline(source_dir: str | None = None, data_dir: str | None = None) -> dict:
-    """Run every stage once over the source folder and publish a validated warehouse."""
-    settings = Settings.from_env(source_dir=source_dir, data_dir=data_dir)
+def pipeline(
+    source_dir: str | None = None,
+    data_dir: str | None = None,
+    lake: str | None = None,
+    task_runner: str = "local",
+    dask_address: str | None = None,
+    lake_version: str | None = None,
+) -> dict:
+    """Run every stage once over the source folder and publish a validated warehouse.
+
+    lake: the lake's URL (default <data_dir>/lake). task_runner "dask" runs segment and
+    extract, a task per partition, on a Dask cluster (dask_address, else a local one of
+    settings.workers processes). lake_version: a run id: rebuild and publish the marts from
+    the lake as that run's build read it, landing nothing."""
+    settings = Settings.from_env(source_dir=source_dir, data_dir=data_dir, lake_url=lake)
+    runner = Runner(task_runner, dask_address)
     logger = get_run_logger()
     with run_lock(settings.data_dir):  # first: a second run must not touch the live report
         run_id = new_run_id()
@@ -131,7 +151,10 @@ def pipeline(source_dir: str | None = None, data_dir: str | None = None) -> dict
         report.write(settings.runs_dir)
         try:
             with StageProgress() as progress:
-                _run(settings, report, run_id, progress)
+                if lake_version:
+                    _rebuild(settings, report, run_id, lake_version)
+                else:
+                    _run(settings, report, run_id, progress, runner)
             report.finish("succeeded")
         except STOPPING as error:  # a signal: the report says so and where, then it goes on
             name = str(error) if isinstance(error, RunStopped) else _signal_name(error)
@@ -178,27 +201,58 @@ def _tell_operator(settings: Settings, report: RunReport) -> None:
         get_run_logger().warning("could not publish the run's artifact or page: %s", error)
 
 
+@dataclass(frozen=True)
+class Runner:
+    """Where segment and extract run: "local" (here, or settings.workers processes) or
+    "dask" (a Dask cluster through prefect-dask: the one at address, else a local one)."""
+
+    kind: str = "local"
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("local", "dask"):
+            raise ValueError(f"task runner must be local or dask, not {self.kind!r}")
+
+    def task_runner(self, settings: Settings, parts: int) -> TaskRunner | None:
+        """Prefect's task runner for this many partitions; None: run them here, in order."""
+        if self.kind == "dask":
+            from prefect_dask import DaskTaskRunner
+
+            if self.address:
+                return DaskTaskRunner(address=self.address)
+            workers = max(1, min(settings.workers, parts))
+            return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
+                                                  "processes": True})  # fmt: skip
+        if parts < 2 or settings.workers < 2:
+            return None
+        return ProcessPoolTaskRunner(max_workers=min(settings.workers, parts))
+
+
 def _segment_extract(
-    settings: Settings, parts: list[list[str]]
+    settings: Settings, parts: list[list[str]], runner: Runner
 ) -> Iterator[tuple[list[str], stages.PartitionOutcome]]:
-    """Each partition's outcome, in order. Several partitions run side by side in worker
-    processes (settings.workers); one, or one worker, runs here."""
-    if len(parts) < 2 or settings.workers < 2:
+    """Each partition's outcome, in order. Partitions run side by side on the task runner
+    (worker processes, or a Dask cluster), else one after another here."""
+    task_runner = runner.task_runner(settings, len(parts)) if parts else None
+    if task_runner is None:
         for doc_ids in parts:
             yield doc_ids, segment_extract_task(settings, doc_ids)
         return
-    with ProcessPoolTaskRunner(max_workers=min(settings.workers, len(parts))) as runner:
+    with task_runner as started:
         futures = [
-            (ids, runner.submit(segment_extract_task, {"settings": settings, "doc_ids": ids}))
+            (ids, started.submit(segment_extract_task, {"settings": settings, "doc_ids": ids}))
             for ids in parts
         ]
         for doc_ids, future in futures:
             yield doc_ids, future.result()
 
 
-def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProgress) -> None:
+def _run(
+    settings: Settings, report: RunReport, run_id: str, progress: StageProgress, runner: Runner
+) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stages.remove_leftovers(settings)  # of a run that was killed
+    report.lake = settings.lake.url
 
     started = time.perf_counter()
     paths, unlisted = discover_task(settings, run_id)
@@ -216,12 +270,12 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
     _stage(report, "land", started, landed=report.documents_landed)
 
     started = time.perf_counter()
-    stages.remove_orphan_parts(settings)
+    stages.remove_orphan_rows(settings)
     pending = stages.pending_documents(settings)
     progress.stage("segment", len(pending))
     progress.stage("extract", len(pending))
     parts = stages.partitions(pending, settings.batch_size, settings.workers)
-    for doc_ids, outcome in _segment_extract(settings, parts):
+    for doc_ids, outcome in _segment_extract(settings, parts, runner):
         report.documents_processed += outcome.documents
         report.documents_failed.extend(outcome.failed)
         for failed in outcome.failed:  # left pending: the next run tries them again
@@ -229,7 +283,8 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
         progress.advance("segment", len(doc_ids))
         progress.advance("extract", len(doc_ids))
     stages.reconcile_duplicates(settings)
-    stages.ensure_staged_tables(settings)
+    stages.remove_superseded(settings)
+    stages.ensure_lake_tables(settings)
     counts = stages.staged_counts(settings)
     report.articles, report.statistics, report.entities = (
         counts["articles"], counts["statistics"], counts["entities"],
@@ -246,8 +301,38 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
         report, "match_incidents", started,
         articles=matched.articles, joined=matched.joined, incidents=matched.incidents,
     )  # fmt: skip
+    # The versions the build reads, pinned: a commit by another writer meanwhile is left to
+    # the next build.
+    report.lake_versions = lakeio.versions(settings.lake)
+    report.matcher_version = matcher_version()
+    _build(settings, report, run_id)
 
-    inputs = stages.build_inputs(settings)
+
+def _rebuild(settings: Settings, report: RunReport, run_id: str, source_run: str) -> None:
+    """Build and publish the marts from the lake as the build of run source_run read it."""
+    path = settings.runs_dir / f"{source_run}.json"
+    if not path.exists():
+        raise RunFailed(f"no report of run {source_run!r} in {settings.runs_dir}")
+    earlier = RunReport(**json.loads(path.read_text()))
+    if not earlier.lake_versions:
+        raise RunFailed(f"run {source_run} recorded no lake versions (it built nothing)")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    stages.remove_leftovers(settings)
+    report.lake = settings.lake.url
+    report.rebuilt_from = source_run
+    report.extractor_version = earlier.extractor_version
+    report.lake_versions = earlier.lake_versions
+    report.matcher_version = earlier.matcher_version
+    for stage in ("land", "segment_extract", "match_incidents"):
+        _stage(report, stage, time.perf_counter(), skipped=f"rebuilt from run {source_run}")
+    _build(replace(settings, extractor_version=earlier.extractor_version), report, run_id)
+
+
+def _build(settings: Settings, report: RunReport, run_id: str) -> None:
+    """Validate the lake, build, validate and publish the warehouse, from the lake versions
+    and matcher version the report names."""
+    versions, matcher = report.lake_versions, report.matcher_version
+    inputs = stages.build_inputs(settings, versions, matcher)
     if current := stages.warehouse_is_current(settings, inputs):
         # Nothing new since the published build: no dbt work, the warehouse stays.
         report.up_to_date, report.warehouse = True, str(settings.warehouse_path)
@@ -255,7 +340,7 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
         return
 
     started = time.perf_counter()
-    report.validation |= validate_lake_task(settings)
+    report.validation |= validate_lake_task(settings, versions)
     _stage(report, "validate_lake", started)
     _stop_on_critical(report)
 
@@ -263,8 +348,8 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     # One name for every build (runs never overlap): dbt's profile stays the same from run to
     # run, so dbt re-parses only what changed instead of the whole project.
-    build = settings.build_dir / "warehouse-next.duckdb"
-    dbt = dbt_build_task(settings, build)
+    build = settings.build_dir / "warehouse_next.duckdb"
+    dbt = dbt_build_task(settings, build, versions, matcher)
     report.validation["dbt"] = {
         "success": dbt.success,
         "failures": dbt.failures,
@@ -279,7 +364,7 @@ def _run(settings: Settings, report: RunReport, run_id: str, progress: StageProg
     if transform.docs_are_current(settings):  # the data changed, the models did not
         site["skipped"] = "the dbt project is unchanged since the site was generated"
     else:
-        docs = dbt_docs_task(settings, build)
+        docs = dbt_docs_task(settings, build, versions, matcher)
         site["success"] = docs.success
         if not docs.success:
             site["log_tail"] = docs.log_tail

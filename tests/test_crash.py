@@ -195,7 +195,7 @@ class Runner:
         return (
             latest.get("run_id") != previous
             and "validate_lake" in latest.get("stages", {})
-            and (self.data / "build" / "warehouse-next.duckdb").exists()
+            and (self.data / "build" / "warehouse_next.duckdb").exists()
         )
 
     def latest(self) -> dict:
@@ -221,7 +221,7 @@ def _group_alive(pgid: int, grace: float = 5.0) -> bool:
 
 def telltales(data: Path) -> list[str]:
     """The files that show what stage a killed run was in."""
-    patterns = ["build/warehouse-next.duckdb", ".warehouse.duckdb.incoming",
+    patterns = ["build/warehouse_next.duckdb", ".warehouse.duckdb.incoming",
                 "lake/staged/*/*/part-*.parquet",
                 "lake/raw/documents/*/part-*.parquet"]  # fmt: skip
     return sorted(str(p.relative_to(data)) for pattern in patterns for p in data.glob(pattern))
@@ -294,9 +294,9 @@ def test_a_killed_run_leaves_the_published_warehouse(chains: dict[str, Chain], p
         assert [p for p in kill.left if p.startswith("lake/staged/processed/")]
     if point == "dbt":  # killed while dbt wrote the build
         assert "dbt_build" not in kill.report["stages"]
-        assert "build/warehouse-next.duckdb" in kill.left
+        assert "build/warehouse_next.duckdb" in kill.left
     if point == "validate":
-        assert "build/warehouse-next.duckdb" in kill.left
+        assert "build/warehouse_next.duckdb" in kill.left
         assert "publish" not in kill.report["stages"]
     if point == "publish":  # between the move beside the warehouse and the final rename
         assert ".warehouse.duckdb.incoming" in kill.left
@@ -315,7 +315,7 @@ def test_the_next_run_completes_with_the_uninterrupted_warehouse(
     assert mart_contents(data / "warehouse.duckdb") == mart_contents(
         seeds_data / "warehouse.duckdb"
     )
-    leftovers = [*data.rglob(".*.tmp"), *data.glob("build/warehouse-*"),
+    leftovers = [*data.rglob(".*.tmp"), *data.glob("build/warehouse_*"),
                  *data.glob(".*.incoming")]  # fmt: skip
     assert leftovers == []
 

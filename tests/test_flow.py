@@ -59,7 +59,7 @@ def test_warehouse_is_published_with_the_marts(first_run: tuple[dict, Path]) -> 
         ).fetchone()[0]
     assert documents == report["documents_landed"]
     assert relevant_stats == 0
-    assert not list((data / "build").glob("warehouse-*.duckdb"))
+    assert not list((data / "build").glob("warehouse_*.duckdb"))
     assert (data / "marts" / "fct_statistics.parquet").exists()
 
 

@@ -106,8 +106,8 @@ def test_leftovers_of_a_killed_run_are_removed(settings: Settings) -> None:
     part = committed[0]
     leftovers = [
         part.with_name(f".{part.name}.0123abcd.tmp"),  # an atomic write cut short
-        settings.build_dir / "warehouse-next.duckdb",  # a dbt build that never finished
-        settings.build_dir / "warehouse-next.duckdb.wal",
+        settings.build_dir / "warehouse_next.duckdb",  # a dbt build that never finished
+        settings.build_dir / "warehouse_next.duckdb.wal",
         settings.data_dir / ".warehouse.duckdb.incoming",  # a publish stopped between renames
         settings.marts_dir / ".fct_statistics.parquet.tmp",
         settings.runs_dir / ".latest.json.tmp",

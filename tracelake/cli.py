@@ -313,10 +313,10 @@ def status_text(settings: Settings) -> tuple[str, bool]:
         lines.append(f"warehouse {settings.warehouse_path}, published {changed:%Y-%m-%dT%H:%M:%S}Z")
     else:
         lines.append("no warehouse published yet")
-    records = read_quarantine(settings.quarantine_dir)
-    lines.append(f"quarantine: {len(records)} file(s) in {settings.quarantine_dir}")
+    records = read_quarantine(settings.lake)
+    lines.append(f"quarantine: {len(records)} file(s) in {settings.lake.uri('quarantine')}")
     for record in records[-MAX_QUARANTINE_LINES:]:
-        kept = "bytes kept" if record.get("bytes_kept") else "reason only"
+        kept = "bytes kept" if record.get("content_bytes") is not None else "reason only"
         lines.append(
             f"  {record.get('file')!r}: {record.get('reason')} "
             f"(run {record.get('run_id', '-')}, {kept})"

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracelake.lakeio import Lake
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bump when segment or extract changes what they produce in a way their source does not show
@@ -87,6 +89,9 @@ class Settings:
     # process writes the lake.
     land_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     extractor_version: str = field(default_factory=extractor_version)
+    # Where the lake's Delta tables live: a local folder or an object-store URL
+    # (s3://bucket/prefix); empty means <data_dir>/lake.
+    lake_url: str = ""
     dbt_project_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "dbt")
     expectations_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "expectations")
 
@@ -105,6 +110,8 @@ class Settings:
                           ("TRACELAKE_LAND_WORKERS", "land_workers")):  # fmt: skip
             if name in env:
                 values[key] = _positive_int(name, env[name])
+        if "TRACELAKE_LAKE_URL" in env:
+            values["lake_url"] = env["TRACELAKE_LAKE_URL"]
         if "TRACELAKE_EXPECTATIONS_DIR" in env:
             values["expectations_dir"] = Path(env["TRACELAKE_EXPECTATIONS_DIR"])
         if "TRACELAKE_DBT_PROJECT_DIR" in env:
@@ -113,23 +120,15 @@ class Settings:
         for key in ("source_dir", "data_dir", "dbt_project_dir", "expectations_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser().resolve()  # type: ignore[arg-type]
+        url = str(values.get("lake_url") or "")
+        if url and "://" not in url:  # a local folder: absolute, like the other paths
+            values["lake_url"] = str(Path(url).expanduser().resolve())
         return cls(**values)  # type: ignore[arg-type]
 
     @property
-    def lake_dir(self) -> Path:
-        return self.data_dir / "lake"
-
-    @property
-    def raw_documents_dir(self) -> Path:
-        return self.lake_dir / "raw" / "documents"
-
-    @property
-    def staged_dir(self) -> Path:
-        return self.lake_dir / "staged"
-
-    @property
-    def quarantine_dir(self) -> Path:
-        return self.lake_dir / "quarantine"
+    def lake(self) -> Lake:
+        """The lake's tables (tracelake/lakeio.py)."""
+        return Lake(self.lake_url or str(self.data_dir / "lake"))
 
     @property
     def runs_dir(self) -> Path:
@@ -155,14 +154,3 @@ class Settings:
     @property
     def prefect_home(self) -> Path:
         return self.data_dir / "prefect"
-
-    @property
-    def incident_links_dir(self) -> Path:
-        """Incident links of the current extractor and matcher versions (tracelake/incidents)."""
-        from tracelake.incidents import matcher_version
-
-        return self.staged_table_dir("incident_links") / f"matcher={matcher_version()}"
-
-    def staged_table_dir(self, table: str) -> Path:
-        """Folder of one staged table for the current extractor version."""
-        return self.staged_dir / table / f"extractor_version={self.extractor_version}"

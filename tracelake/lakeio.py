@@ -1,58 +1,242 @@
-"""Reading and writing the lake's Parquet: atomic writes, partition listing, id look-ups."""
+"""The lake: Delta Lake tables (delta-rs) under a local folder or an object-store URL.
+
+Every write is one Delta commit: a reader, or the next run after a crash, sees a batch whole
+or not at all, on a local disk as on S3 (where a rename is not atomic, Delta's commit is a
+put that fails when another writer took the version). Tables, by name:
+
+    raw_documents   raw/documents           partitioned by ingest_date, append-only
+    articles        staged/articles         partitioned by extractor_version
+    statistics      staged/statistics       "
+    entities        staged/entities         "
+    processed       staged/processed        the ledger: which batches are whole
+    incident_links  staged/incident_links   partitioned by extractor_version, matcher_version
+    quarantine      quarantine              files that could not be landed, with their bytes
+
+The URL is a local path or what delta-rs reads (s3://bucket/prefix, ...); credentials and
+the endpoint come from the environment (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, ...).
+"""
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.dataset as ds
+from deltalake import DeltaTable, WriterProperties, write_deltalake
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+
+TABLES = {
+    "raw_documents": "raw/documents",
+    "articles": "staged/articles",
+    "statistics": "staged/statistics",
+    "entities": "staged/entities",
+    "processed": "staged/processed",
+    "incident_links": "staged/incident_links",
+    "quarantine": "quarantine",
+}
+# The bookkeeping columns the lake adds to a table's own schema (tracelake/schemas.py).
+PARTITIONS: dict[str, tuple[str, ...]] = {
+    "raw_documents": ("ingest_date",),
+    "articles": ("extractor_version",),
+    "statistics": ("extractor_version",),
+    "entities": ("extractor_version",),
+    "processed": ("extractor_version",),
+    "incident_links": ("extractor_version", "matcher_version"),
+    "quarantine": (),
+}
+BATCH_KEY = "batch_key"
+WRITER = WriterProperties(compression="ZSTD")
+# A commit that conflicts with another writer's (Delta's optimistic concurrency) is tried
+# again on the new version this many times in all.
+COMMIT_ATTEMPTS = 5  # the staged tables' column naming the batch that wrote a row
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where the lake's tables live: a local folder or an object-store URL."""
+
+    url: str
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.url or self.url.startswith("file://")
+
+    def uri(self, table: str) -> str:
+        return f"{self.url.rstrip('/')}/{TABLES[table]}"
+
+    @property
+    def storage_options(self) -> dict[str, str] | None:
+        """Options for delta-rs: on object storage, the AWS_* settings of the environment
+        (delta-rs reads them too; given explicitly so a child process need not inherit them)."""
+        if self.is_local:
+            return None
+        names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                 "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ALLOW_HTTP",
+                 "AWS_S3_ALLOW_UNSAFE_RENAME", "AWS_CONDITIONAL_PUT")  # fmt: skip
+        return {name: os.environ[name] for name in names if name in os.environ}
+
+
+def sql_text(value: str) -> str:
+    """A string literal for a Delta predicate."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(sql_text(v) for v in values) + ")"
+
+
+def open_table(lake: Lake, table: str, version: int | None = None) -> DeltaTable | None:
+    """The table (at a version, else the latest), or None when it has no commit yet."""
+    try:
+        return DeltaTable(lake.uri(table), version=version, storage_options=lake.storage_options)
+    except TableNotFoundError:
+        return None
+
+
+def version(lake: Lake, table: str) -> int | None:
+    found = open_table(lake, table)
+    return None if found is None else found.version()
+
+
+def versions(lake: Lake) -> dict[str, int | None]:
+    """The latest version of every table (None: not created yet)."""
+    return {table: version(lake, table) for table in TABLES}
+
+
+def full_schema(table: str, schema: pa.Schema) -> pa.Schema:
+    """A table's schema in the lake: its own columns, then the lake's bookkeeping ones."""
+    extra = [n for n in (*PARTITIONS[table], *_batch_key(table)) if n not in schema.names]
+    return pa.schema([*schema, *(pa.field(name, pa.string()) for name in extra)])
+
+
+def _batch_key(table: str) -> tuple[str, ...]:
+    return (BATCH_KEY,) if table in {"articles", "statistics", "entities", "processed"} else ()
+
+
+def scan(
+    lake: Lake,
+    table: str,
+    schema: pa.Schema,
+    where: Mapping[str, str] | None = None,
+    version: int | None = None,
+) -> pl.LazyFrame:
+    """Lazy scan of a table's rows (where: partition values to keep); an empty frame of the
+    schema when the table has no commit yet."""
+    found = open_table(lake, table, version)
+    if found is None:
+        empty = full_schema(table, schema).empty_table()
+        frame: pl.LazyFrame = pl.from_arrow(empty).lazy()  # type: ignore[union-attr]
+    else:
+        frame = pl.scan_pyarrow_dataset(dataset(found, where))
+    for column, value in (where or {}).items():
+        frame = frame.filter(pl.col(column) == value)
+    return frame
+
+
+def dataset(found: DeltaTable, where: Mapping[str, str] | None = None) -> ds.Dataset:
+    """An Arrow dataset of the table's files, only those of the partitions named."""
+    partitions = [
+        (k, "=", v) for k, v in (where or {}).items() if k in found.metadata().partition_columns
+    ]
+    return found.to_pyarrow_dataset(partitions=partitions or None)
+
+
+def known_ids(
+    lake: Lake, table: str, schema: pa.Schema, column: str, where: Mapping[str, str] | None = None
+) -> set[str]:
+    """The distinct values of an id column."""
+    ids = scan(lake, table, schema, where).select(column).unique().collect()
+    return set(ids.get_column(column).to_list())
+
+
+def write(
+    lake: Lake,
+    table: str,
+    frame: pa.Table | pl.DataFrame,
+    schema: pa.Schema,
+    columns: Mapping[str, str] | None = None,
+    replace_where: str | None = None,
+) -> None:
+    """One commit: append the rows (with the lake's columns set to `columns`), or, given
+    replace_where, replace the rows it matches by these (a retried batch never doubles)."""
+    if isinstance(frame, pl.DataFrame):
+        frame = frame.to_arrow()
+    data = frame.select(schema.names).cast(schema)
+    for name, value in (columns or {}).items():
+        column = pa.array([value] * len(data), pa.string())
+        if name in data.column_names:
+            data = data.set_column(data.column_names.index(name), name, column)
+        else:
+            data = data.append_column(pa.field(name, pa.string()), column)
+    data = data.select(full_schema(table, schema).names).cast(full_schema(table, schema))
+    uri, partition_by, options = (
+        lake.uri(table),
+        list(PARTITIONS[table]) or None,
+        lake.storage_options,
+    )
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            if replace_where:
+                write_deltalake(
+                    uri, data, mode="overwrite", predicate=replace_where, partition_by=partition_by,
+                    storage_options=options, writer_properties=WRITER,
+                )  # fmt: skip
+            else:
+                write_deltalake(
+                    uri, data, mode="append", partition_by=partition_by,
+                    storage_options=options, writer_properties=WRITER,
+                )  # fmt: skip
+            return
+        except CommitFailedError:
+            # another writer committed what this commit read (replace_where): read again
+            if attempt == COMMIT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * 2**attempt)
+
+
+def delete(lake: Lake, table: str, predicate: str) -> int:
+    """Delete the rows a predicate matches (one commit when any); how many."""
+    found = open_table(lake, table)
+    if found is None:
+        return 0
+    metrics = found.delete(predicate)
+    return int(metrics.get("num_deleted_rows", 0) or 0)
+
+
+def ensure(lake: Lake, table: str, schema: pa.Schema) -> None:
+    """Create the table (no rows) when it has no commit yet, so readers always find it."""
+    if open_table(lake, table) is None:
+        empty = full_schema(table, schema).empty_table()
+        write_deltalake(
+            lake.uri(table), empty, mode="append", writer_properties=WRITER,
+            partition_by=list(PARTITIONS[table]) or None, storage_options=lake.storage_options,
+        )  # fmt: skip
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write a small local file (a record, a report) under a temporary name, then rename it
+    into place: a reader sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
 
 
 def write_parquet_atomic(table: pa.Table | pl.DataFrame, path: Path, schema: pa.Schema) -> Path:
-    """Write a Parquet file under a temporary name, then rename it into place."""
+    """A local Parquet file (the run's own records, not the lake), written then renamed."""
+    import pyarrow.parquet as pq
+
     if isinstance(table, pl.DataFrame):
         table = table.to_arrow()
     table = table.select(schema.names).cast(schema)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
     os.replace(tmp, path)
     return path
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write a small file (a record, a quarantined original) under a temporary name, then
-    rename it into place: a reader sees the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
-
-
-def parquet_files(folder: Path) -> list[Path]:
-    """Committed Parquet files under a folder (temporary files of a crashed write excluded)."""
-    if not folder.exists():
-        return []
-    return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
-
-
-def scan(folder: Path, schema: pa.Schema) -> pl.LazyFrame:
-    """Lazy scan of every committed file of a table; an empty frame when there is none."""
-    files = parquet_files(folder)
-    if not files:
-        return pl.from_arrow(schema.empty_table()).lazy()  # type: ignore[union-attr]
-    return pl.scan_parquet(files, hive_partitioning=False, missing_columns="insert")
-
-
-def known_ids(folder: Path, column: str) -> set[str]:
-    """The distinct values of an id column across a table's files."""
-    files = parquet_files(folder)
-    if not files:
-        return set()
-    ids = pl.scan_parquet(files, hive_partitioning=False).select(column).unique().collect()
-    return set(ids.get_column(column).to_list())

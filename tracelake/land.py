@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import codecs
 import hashlib
-import json
 import multiprocessing
 import os
 import stat
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 
 from tracelake import archives, charset, lakeio, read
@@ -421,31 +421,60 @@ def unpacked(name: str, data: bytes, limit: int) -> list[tuple[str, bytes]]:
     return list(archives.members(name, data, limit))
 
 
-def write_quarantine(folder: Path, item: Quarantined, data: bytes | None, run_id: str) -> None:
-    """Keep a quarantined file's original bytes and its reason side by side.
-
-    Files over the size limit and entries that could not be read keep only the reason (their
-    bytes stay in the source folder): copying a file too big to land would defeat the limit.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    key = item.sha256 or hashlib.sha256(item.file.encode("utf-8", "surrogateescape")).hexdigest()
-    if data is not None:
-        lakeio.write_bytes_atomic(folder / f"{key}.bin", data)
-    record = asdict(item) | {
-        "bytes_kept": f"{key}.bin" if data is not None else None,
-        "run_id": run_id,
-        "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    text = json.dumps(record, ensure_ascii=False, indent=2)
-    lakeio.write_bytes_atomic(folder / f"{key}.json", text.encode("utf-8"))
+QUARANTINE = pa.schema(
+    [
+        pa.field("file", pa.string(), nullable=False),  # path relative to the source root
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("sha256", pa.string()),  # of the bytes, when they could be read
+        pa.field("size_bytes", pa.int64()),
+        # the original bytes; null for files over the size limit and entries that could not
+        # be read (their bytes stay in the source folder: copying a file too big to land
+        # would defeat the limit)
+        pa.field("content", pa.large_binary()),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("quarantined_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
 
 
-def read_quarantine(folder: Path) -> list[dict]:
-    """The quarantine's records (one JSON file each), oldest first."""
-    records = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            records.append(json.loads(path.read_text(encoding="utf-8")) | {"record": path.name})
-        except (OSError, ValueError) as error:
-            records.append({"file": path.name, "reason": f"unreadable record: {error}"})
-    return sorted(records, key=lambda r: (r.get("quarantined_at") or "", r.get("file") or ""))
+def write_quarantine(
+    lake: lakeio.Lake, items: list[Quarantined], contents: dict[str, bytes], run_id: str
+) -> int:
+    """Record quarantined files, with their bytes when kept (contents by sha256), in one
+    commit; a file already recorded with the same reason and bytes is not recorded again.
+    Returns the number recorded."""
+    if not items:
+        return 0
+    known = (
+        lakeio.scan(lake, "quarantine", QUARANTINE)
+        .select(key=pl.concat_str("file", "reason", pl.col("sha256").fill_null(""), separator="\0"))
+        .collect()
+        .get_column("key")
+    )
+    seen = set(known.to_list())
+    new = [q for q in items if "\0".join((q.file, q.reason, q.sha256 or "")) not in seen]
+    if not new:
+        return 0
+    now = datetime.now(UTC)
+    rows = pa.Table.from_pylist(
+        [
+            asdict(q)
+            | {"content": contents.get(q.sha256 or ""), "run_id": run_id, "quarantined_at": now}
+            for q in new
+        ],  # fmt: skip
+        schema=QUARANTINE,
+    )
+    lakeio.write(lake, "quarantine", rows, QUARANTINE)
+    return len(new)
+
+
+def read_quarantine(lake: lakeio.Lake) -> list[dict]:
+    """The quarantine's records, oldest first; `content_bytes` is the size of the bytes
+    kept (None when they were not)."""
+    records = (
+        lakeio.scan(lake, "quarantine", QUARANTINE)
+        .select(pl.exclude("content"), content_bytes=pl.col("content").bin.size())
+        .sort("quarantined_at", "file")
+        .collect()
+    )
+    return records.to_dicts()

@@ -60,6 +60,13 @@ class RunReport:
     # published warehouse is current, and the run did no dbt work.
     up_to_date: bool = False
     warehouse: str | None = None
+    # The lake the run read and wrote, and the version of each of its tables the build read
+    # (`tracelake run --lake-version RUN_ID` builds from these again).
+    lake: str | None = None
+    lake_versions: dict[str, int | None] = field(default_factory=dict)
+    matcher_version: str | None = None
+    # Rebuilt from the lake as an earlier run's build read it (no land, segment or match).
+    rebuilt_from: str | None = None
 
     @classmethod
     def start(cls, run_id: str, source_dir: Path, data_dir: Path, version: str) -> RunReport:

@@ -1,9 +1,10 @@
 """The lake's stages as plain functions over batches: what each Prefect task calls.
 
-Staged tables are written one Parquet part per batch (`part-<batch_key>.parquet`, the key a
-hash of the batch's doc_ids) and a batch counts as processed only once the ledger
-(`staged/processed`) names it; parts of a batch that a crash left unrecorded are removed
-before the next run writes, so a killed run never leaves a row twice.
+Each batch writes its rows to each staged table in one Delta commit, its `batch_key` (a hash
+of the extractor version and the batch's doc_ids) on every row, replacing any rows of the same
+key (a retried batch never doubles). A batch counts as processed only once the ledger
+(`staged/processed`) names it: rows of a batch that a crash left unrecorded are deleted before
+the next run writes, so a killed run never leaves a row twice.
 """
 
 from __future__ import annotations
@@ -96,15 +97,15 @@ def process_partition(settings: Settings, doc_ids: list[str]) -> PartitionOutcom
 
 def _process_into(settings: Settings, doc_ids: list[str], outcome: PartitionOutcome) -> None:
     try:
-        batch = segment_batch(settings, doc_ids)
+        batch, articles = segment_batch(settings, doc_ids)
         pause_here("segment")
-        batch = extract_batch(settings, batch, doc_ids)
+        batch = extract_batch(settings, batch, articles, doc_ids)
         outcome.documents += batch.documents
         pause_here("extract")
     except OSError:
         raise  # the lake's disk, not a document: the run fails and says so
     except Exception as error:  # noqa: BLE001 - a bad document must not stop the others
-        remove_batch_parts(settings, doc_ids)
+        remove_batch_rows(settings, doc_ids)
         if len(doc_ids) > 1:
             half = len(doc_ids) // 2
             _process_into(settings, doc_ids[:half], outcome)
@@ -122,55 +123,48 @@ def reconcile_duplicates(settings: Settings) -> int:
     """Set `duplicate_of` on every staged article of the current version from the whole
     table: the first article (by landing time, file, position) with the same fingerprint.
     Partitions segmented side by side cannot see each other's articles; afterwards the
-    table is what one partition after another gives. Rewrites only the parts that change
-    (each in one rename, so a run killed midway is completed by the next); returns their
-    number."""
-    files = lakeio.parquet_files(settings.staged_table_dir("articles"))
-    if not files:
-        return 0
+    table is what one partition after another gives. One merge commit updates the articles
+    that change (a run killed before it is completed by the next); returns their number."""
+    lake = settings.lake
     landed = (
-        lakeio.scan(settings.raw_documents_dir, RAW_DOCUMENTS)
+        lakeio.scan(lake, "raw_documents", RAW_DOCUMENTS)
         .group_by("doc_id")
         .agg(pl.col("landed_at").min())
     )
     flags = (
-        pl.scan_parquet(files, hive_partitioning=False, include_file_paths="part")
+        staged(settings, "articles")
         .select(
-            "part",
-            "article_id",
-            "doc_id",
-            "source_file",
-            "article_index",
-            "fingerprint",
-            "duplicate_of",
-        )
+            "article_id", "doc_id", "source_file", "article_index", "fingerprint", "duplicate_of"
+        )  # fmt: skip
         .join(landed, on="doc_id", how="left")
         .sort("landed_at", "source_file", "article_index", "article_id", nulls_last=True)
         .with_columns(first=pl.col("article_id").first().over("fingerprint"))
         .with_columns(should=pl.when(pl.col("first") != pl.col("article_id")).then(pl.col("first")))
+        .filter(pl.col("duplicate_of").ne_missing(pl.col("should")))
+        .select("article_id", "should")
         .collect()
     )
-    changed = flags.filter(pl.col("duplicate_of").ne_missing(pl.col("should")))
-    parts = changed.get_column("part").unique().sort().to_list()
-    for part in parts:
-        path = Path(part)
-        fixed = (
-            pl.read_parquet(path)
-            .drop("duplicate_of")
-            .join(
-                flags.filter(pl.col("part") == part).select("article_id", duplicate_of="should"),
-                on="article_id",
-                how="left",
-                maintain_order="left",
-            )
+    table = lakeio.open_table(lake, "articles")
+    if flags.is_empty() or table is None:
+        return 0
+    version = lakeio.sql_text(settings.extractor_version)
+    (
+        table.merge(
+            flags.to_arrow(),
+            predicate=f"t.extractor_version = {version} AND t.article_id = s.article_id",
+            source_alias="s",
+            target_alias="t",
         )
-        lakeio.write_parquet_atomic(fixed, path, ARTICLES)
-    return len(parts)
+        .when_matched_update({"duplicate_of": "s.should"})
+        .execute()
+    )
+    return len(flags)
 
 
-def batch_key(doc_ids: list[str]) -> str:
-    """A stable name for a batch of documents."""
-    return hashlib.sha256("\n".join(sorted(doc_ids)).encode()).hexdigest()[:20]
+def batch_key(settings: Settings, doc_ids: list[str]) -> str:
+    """A stable name for a batch of documents processed by the current extractor version."""
+    text = "\n".join([settings.extractor_version, *sorted(doc_ids)])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def chunks(items: list[T], size: int) -> list[list[T]]:
@@ -182,8 +176,7 @@ def discover(settings: Settings, run_id: str) -> tuple[list[Path], list[dict]]:
     """The source's files; entries that cannot be landed at all (link loops, named pipes)
     are recorded in the quarantine, without bytes."""
     paths, problems = land.discover(settings.source_dir)
-    for item in problems:
-        land.write_quarantine(settings.quarantine_dir, item, None, run_id)
+    land.write_quarantine(settings.lake, problems, {}, run_id)
     return paths, [{"file": q.file, "reason": q.reason} for q in problems]
 
 
@@ -192,10 +185,9 @@ def remove_leftovers(settings: Settings) -> list[Path]:
     builds, a build waiting to be renamed over the warehouse. Only ever called under the run
     lock, so no other run is writing them."""
     candidates = [
-        *settings.lake_dir.rglob(".*.tmp"),
         *settings.runs_dir.glob(".*.tmp"),
         *settings.marts_dir.glob(".*.tmp"),
-        *settings.build_dir.glob("warehouse-*.duckdb*"),
+        *settings.build_dir.glob("warehouse_*.duckdb*"),
         publish.incoming_path(settings.warehouse_path),
     ]
     removed = [path for path in candidates if path.is_file()]
@@ -205,23 +197,20 @@ def remove_leftovers(settings: Settings) -> list[Path]:
 
 
 def land_batch(settings: Settings, paths: list[Path], run_id: str) -> LandSummary:
-    """Land a batch of files: new documents to raw Parquet, unreadable ones to quarantine.
-    The files are read side by side in settings.land_workers processes; the lake is written
-    here, one Parquet part per batch."""
-    known = lakeio.known_ids(settings.raw_documents_dir, "doc_id")
+    """Land a batch of files: new documents to raw_documents, unreadable ones to quarantine,
+    one commit each. The files are read side by side in settings.land_workers processes; the
+    lake is written here."""
+    lake = settings.lake
+    known = lakeio.known_ids(lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
     result = land.land_files_side_by_side(
         paths, settings.source_dir, run_id, known, settings.max_file_bytes, settings.land_workers
     )
     summary = LandSummary(present=result.present)
-    for item in result.quarantined:
-        data = result.quarantined_bytes.get(item.sha256 or "")
-        land.write_quarantine(settings.quarantine_dir, item, data, run_id)
-        summary.quarantined.append({"file": item.file, "reason": item.reason})
+    land.write_quarantine(lake, result.quarantined, result.quarantined_bytes, run_id)
+    summary.quarantined = [{"file": q.file, "reason": q.reason} for q in result.quarantined]
     if result.documents.num_rows:
         day = datetime.now(UTC).date().isoformat()
-        key = batch_key(result.documents.column("doc_id").to_pylist())
-        path = settings.raw_documents_dir / f"ingest_date={day}" / f"part-{run_id}-{key}.parquet"
-        lakeio.write_parquet_atomic(result.documents, path, RAW_DOCUMENTS)
+        lakeio.write(lake, "raw_documents", result.documents, RAW_DOCUMENTS, {"ingest_date": day})
         summary.landed = result.documents.column("source_file").to_pylist()
         for name, problems in zip(
             summary.landed, result.documents.column("problems").to_pylist(), strict=True
@@ -230,34 +219,61 @@ def land_batch(settings: Settings, paths: list[Path], run_id: str) -> LandSummar
     return summary
 
 
-def processed_dir(settings: Settings) -> Path:
-    return settings.staged_table_dir("processed")
+def _current(settings: Settings) -> dict[str, str]:
+    return {"extractor_version": settings.extractor_version}
 
 
-def remove_orphan_parts(settings: Settings) -> list[Path]:
-    """Delete staged parts of batches the ledger does not name (left by a killed run)."""
-    done = lakeio.known_ids(processed_dir(settings), "batch_key")
-    removed = []
-    for table in STAGED_TABLES:
-        for path in lakeio.parquet_files(settings.staged_table_dir(table)):
-            if path.stem.removeprefix("part-") not in done:
-                path.unlink()
-                removed.append(path)
-    return removed
+def remove_orphan_rows(settings: Settings) -> int:
+    """Delete the staged rows of batches the ledger does not name (left by a killed run);
+    how many batches."""
+    lake, version = settings.lake, _current(settings)
+    done = lakeio.known_ids(lake, "processed", PROCESSED, lakeio.BATCH_KEY, version)
+    orphans: set[str] = set()
+    for table, schema in STAGED_TABLES.items():
+        keys = lakeio.known_ids(lake, table, schema, lakeio.BATCH_KEY, version) - done
+        if keys:
+            lakeio.delete(lake, table, _batches(settings, keys))
+            orphans |= keys
+    return len(orphans)
+
+
+def _batches(settings: Settings, keys: set[str] | list[str]) -> str:
+    """The predicate of the rows of these batches of the current extractor version."""
+    return (
+        f"extractor_version = {lakeio.sql_text(settings.extractor_version)}"
+        f" AND {lakeio.BATCH_KEY} IN {lakeio.sql_list(sorted(keys))}"
+    )
+
+
+def remove_superseded(settings: Settings) -> dict[str, int]:
+    """Once every landed document is processed by the current extractor version, delete the
+    staged rows of earlier versions (one predicate delete per table: the new rows replace
+    them; time travel still reads them until `tracelake maintain` vacuums the files)."""
+    if pending_documents(settings):
+        return {}
+    other = f"extractor_version <> {lakeio.sql_text(settings.extractor_version)}"
+    tables = [*STAGED_TABLES, "processed", "incident_links"]
+    return {table: lakeio.delete(settings.lake, table, other) for table in tables}
 
 
 def pending_documents(settings: Settings) -> list[str]:
     """doc_ids landed but not yet processed by the current extractor version, oldest first."""
-    done = lakeio.known_ids(processed_dir(settings), "doc_id")
-    raw = lakeio.scan(settings.raw_documents_dir, RAW_DOCUMENTS)
+    lake = settings.lake
+    done = lakeio.known_ids(lake, "processed", PROCESSED, "doc_id", _current(settings))
+    raw = lakeio.scan(lake, "raw_documents", RAW_DOCUMENTS)
     ids = raw.select("doc_id", "landed_at").sort("landed_at", "doc_id").collect()
     return [d for d in ids.get_column("doc_id").to_list() if d not in done]
 
 
+def staged(settings: Settings, table: str) -> pl.LazyFrame:
+    """The rows of a staged table of the current extractor version."""
+    return lakeio.scan(settings.lake, table, STAGED_TABLES[table], _current(settings))
+
+
 def _known_fingerprints(settings: Settings) -> dict[str, str]:
-    articles = lakeio.scan(settings.staged_table_dir("articles"), ARTICLES)
     first = (
-        articles.filter(pl.col("duplicate_of").is_null())
+        staged(settings, "articles")
+        .filter(pl.col("duplicate_of").is_null())
         .group_by("fingerprint")
         .agg(pl.col("article_id").first())
         .collect()
@@ -265,31 +281,35 @@ def _known_fingerprints(settings: Settings) -> dict[str, str]:
     return dict(first.iter_rows())
 
 
-def segment_batch(settings: Settings, doc_ids: list[str]) -> BatchSummary:
-    """Segment a batch of landed documents into the staged articles part of the batch."""
-    key = batch_key(doc_ids)
+def segment_batch(settings: Settings, doc_ids: list[str]) -> tuple[BatchSummary, pl.DataFrame]:
+    """Segment a batch of landed documents into the batch's staged articles (one commit)."""
+    key = batch_key(settings, doc_ids)
     documents = (
-        lakeio.scan(settings.raw_documents_dir, RAW_DOCUMENTS)
+        lakeio.scan(settings.lake, "raw_documents", RAW_DOCUMENTS)
         .filter(pl.col("doc_id").is_in(doc_ids))
         .unique("doc_id", keep="first")
         .collect()
     )
     articles = segment.segment(documents, settings.extractor_version, _known_fingerprints(settings))
-    path = settings.staged_table_dir("articles") / f"part-{key}.parquet"
-    lakeio.write_parquet_atomic(articles, path, ARTICLES)
-    return BatchSummary(batch_key=key, documents=len(documents), articles=len(articles))
+    _write_batch(settings, "articles", articles, key)
+    return BatchSummary(batch_key=key, documents=len(documents), articles=len(articles)), articles
 
 
-def extract_batch(settings: Settings, batch: BatchSummary, doc_ids: list[str]) -> BatchSummary:
+def _write_batch(settings: Settings, table: str, frame: pl.DataFrame, key: str) -> None:
+    columns = _current(settings) | {lakeio.BATCH_KEY: key}
+    schema = STAGED_TABLES.get(table, PROCESSED)
+    replace = f"{lakeio.BATCH_KEY} = {lakeio.sql_text(key)}"
+    lakeio.write(settings.lake, table, frame, schema, columns, replace_where=replace)
+
+
+def extract_batch(
+    settings: Settings, batch: BatchSummary, articles: pl.DataFrame, doc_ids: list[str]
+) -> BatchSummary:
     """Extract statistics and entities of a segmented batch, then record it as processed."""
-    articles = pl.read_parquet(
-        settings.staged_table_dir("articles") / f"part-{batch.batch_key}.parquet"
-    )
     stats = extract.statistics(articles, settings.extractor_version)
     ents = extract.entities(articles, settings.extractor_version)
-    for table, frame, schema in (("statistics", stats, STATISTICS), ("entities", ents, ENTITIES)):
-        path = settings.staged_table_dir(table) / f"part-{batch.batch_key}.parquet"
-        lakeio.write_parquet_atomic(frame, path, schema)
+    _write_batch(settings, "statistics", stats, batch.batch_key)
+    _write_batch(settings, "entities", ents, batch.batch_key)
     now = datetime.now(UTC)
     per_doc = (
         pl.DataFrame({"doc_id": doc_ids})
@@ -303,35 +323,30 @@ def extract_batch(settings: Settings, batch: BatchSummary, doc_ids: list[str]) -
             extractor_version=pl.lit(settings.extractor_version),
         )
     )
-    ledger = processed_dir(settings) / f"part-{batch.batch_key}.parquet"
-    lakeio.write_parquet_atomic(per_doc, ledger, PROCESSED)
+    _write_batch(settings, "processed", per_doc, batch.batch_key)
     batch.statistics, batch.entities = len(stats), len(ents)
     return batch
 
 
-def remove_batch_parts(settings: Settings, doc_ids: list[str]) -> None:
-    """Delete the staged parts of a batch that failed before its ledger entry was written."""
-    key = batch_key(doc_ids)
+def remove_batch_rows(settings: Settings, doc_ids: list[str]) -> None:
+    """Delete the staged rows of a batch that failed before its ledger entry was written."""
+    key = batch_key(settings, doc_ids)
     for table in STAGED_TABLES:
-        (settings.staged_table_dir(table) / f"part-{key}.parquet").unlink(missing_ok=True)
+        lakeio.delete(settings.lake, table, _batches(settings, [key]))
 
 
 def source_files(settings: Settings, doc_ids: list[str]) -> dict[str, str]:
     """The source file each document was landed from."""
-    raw = lakeio.scan(settings.raw_documents_dir, RAW_DOCUMENTS)
+    raw = lakeio.scan(settings.lake, "raw_documents", RAW_DOCUMENTS)
     found = raw.filter(pl.col("doc_id").is_in(doc_ids)).select("doc_id", "source_file").collect()
     return dict(found.iter_rows())
 
 
-def ensure_staged_tables(settings: Settings) -> None:
-    """Give every staged table at least one (possibly empty) part, so dbt always has a source."""
-    for table, schema in STAGED_TABLES.items():
-        folder = settings.staged_table_dir(table)
-        if not lakeio.parquet_files(folder):
-            lakeio.write_parquet_atomic(schema.empty_table(), folder / "part-empty.parquet", schema)
-    if not lakeio.parquet_files(settings.raw_documents_dir):
-        empty = settings.raw_documents_dir / "ingest_date=1970-01-01" / "part-empty.parquet"
-        lakeio.write_parquet_atomic(RAW_DOCUMENTS.empty_table(), empty, RAW_DOCUMENTS)
+def ensure_lake_tables(settings: Settings) -> None:
+    """Create every table dbt reads (with no rows) when it has no commit yet."""
+    for table, schema in (*STAGED_TABLES.items(), ("raw_documents", RAW_DOCUMENTS),
+                          ("incident_links", incidents.INCIDENT_LINKS)):  # fmt: skip
+        lakeio.ensure(settings.lake, table, schema)
 
 
 @dataclass
@@ -343,12 +358,21 @@ class MatchSummary:
     incidents: int = 0  # incidents in the lake after the run
 
 
+def links_version(settings: Settings) -> dict[str, str]:
+    """The partition of incident_links of the current extractor and matcher versions."""
+    return _current(settings) | {"matcher_version": incidents.matcher_version()}
+
+
+def incident_links(settings: Settings) -> pl.LazyFrame:
+    return lakeio.scan(settings.lake, "incident_links", incidents.INCIDENT_LINKS,
+                       links_version(settings))  # fmt: skip
+
+
 def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
-    """Link the in-scope articles not yet linked to incidents: one Parquet part per run,
-    written atomically, so a killed run leaves its articles to the next run to match."""
-    folder = settings.incident_links_dir
-    links = lakeio.scan(folder, incidents.INCIDENT_LINKS).collect()
-    in_scope = lakeio.scan(settings.staged_table_dir("articles"), ARTICLES).filter(
+    """Link the in-scope articles not yet linked to incidents: one commit per run, so a
+    killed run leaves its articles to the next run to match."""
+    links = incident_links(settings).select(incidents.INCIDENT_LINKS.names).collect()
+    in_scope = staged(settings, "articles").filter(
         pl.col("is_relevant") & pl.col("duplicate_of").is_null()
     )
     # Texts only of the articles within reach of a new one's date: memory and time follow
@@ -364,25 +388,21 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     )
     ids = articles.get_column("article_id").to_list()
     statistics = (
-        lakeio.scan(settings.staged_table_dir("statistics"), STATISTICS)
+        staged(settings, "statistics")
         .filter(pl.col("article_id").is_in(ids))
         .select("article_id", "metric", "value", "char_start")
         .collect()
     )
     entities = (
-        lakeio.scan(settings.staged_table_dir("entities"), ENTITIES)
+        staged(settings, "entities")
         .filter(pl.col("article_id").is_in(ids))
         .select("article_id", "entity_type", "entity_id", "char_start")
         .collect()
     )
     new = incidents.match(articles, statistics, entities, links, run_id)
     if len(new):
-        lakeio.write_parquet_atomic(
-            new, folder / f"part-{run_id}.parquet", incidents.INCIDENT_LINKS
-        )
-    elif not lakeio.parquet_files(folder):
-        empty = incidents.INCIDENT_LINKS.empty_table()
-        lakeio.write_parquet_atomic(empty, folder / "part-empty.parquet", incidents.INCIDENT_LINKS)
+        lakeio.write(settings.lake, "incident_links", new, incidents.INCIDENT_LINKS,
+                     links_version(settings))  # fmt: skip
     every = pl.concat([links.select("incident_id"), new.select("incident_id")])
     return MatchSummary(
         articles=len(new),
@@ -394,18 +414,19 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
 PUBLISHED_RECORD = "published.json"
 
 
-def build_inputs(settings: Settings) -> str:
-    """A digest of everything a build reads: the lake's committed files of the current
-    versions (name, size, modification time), the dbt project's files and the suites."""
+def build_inputs(
+    settings: Settings,
+    lake_versions: dict[str, int | None] | None = None,
+    matcher: str | None = None,
+) -> str:
+    """A digest of everything a build reads: the lake (its URL and its tables' versions, the
+    latest unless given), the extractor and matcher versions, the dbt project's files and
+    the suites."""
     digest = hashlib.sha256()
-    folders = [settings.raw_documents_dir, settings.incident_links_dir,
-               *(settings.staged_table_dir(t) for t in (*STAGED_TABLES, "processed"))]  # fmt: skip
-    for folder in folders:
-        for path in lakeio.parquet_files(folder):
-            info = path.stat()
-            digest.update(
-                f"{path.relative_to(settings.lake_dir)}:{info.st_size}:{info.st_mtime_ns}\n".encode()
-            )
+    partition = links_version(settings) | ({"matcher_version": matcher} if matcher else {})
+    versions = lake_versions if lake_versions is not None else lakeio.versions(settings.lake)
+    digest.update(f"{settings.lake.url}\n{json.dumps(partition, sort_keys=True)}\n".encode())
+    digest.update(json.dumps(versions, sort_keys=True).encode() + b"\n")
     for folder in (settings.dbt_project_dir, settings.expectations_dir):
         digest.update(folder_digest(folder).encode() + b"\n")
     return digest.hexdigest()
@@ -478,7 +499,7 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     paths, problems = land.discover(settings.source_dir)
     if problems:
         return None
-    known = lakeio.known_ids(settings.raw_documents_dir, "doc_id")
+    known = lakeio.known_ids(settings.lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
     if any(path.stat().st_size > settings.max_file_bytes for path in paths):
         return None
     # also on a first run: the digests it records make the next run's check a stat per file
@@ -487,13 +508,13 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     if pending_documents(settings):
         return None
     in_scope = (
-        lakeio.scan(settings.staged_table_dir("articles"), ARTICLES)
+        staged(settings, "articles")
         .filter(pl.col("is_relevant") & pl.col("duplicate_of").is_null())
         .select(pl.len())
         .collect()
         .item()
     )
-    linked = len(lakeio.known_ids(settings.incident_links_dir, "article_id"))
+    linked = incident_links(settings).select(pl.col("article_id").n_unique()).collect().item()
     if linked != in_scope:
         return None
     current = warehouse_is_current(settings, build_inputs(settings))
@@ -502,10 +523,5 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
 
 def staged_counts(settings: Settings) -> dict[str, int]:
     """Rows in each staged table of the current extractor version."""
-    return {
-        table: lakeio.scan(settings.staged_table_dir(table), schema)
-        .select(pl.len())
-        .collect()
-        .item()
-        for table, schema in STAGED_TABLES.items()
-    }
+    return {table: staged(settings, table).select(pl.len()).collect().item()
+            for table in STAGED_TABLES}  # fmt: skip

@@ -9,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,16 +38,31 @@ class DbtResult:
     log_tail: str = ""
 
 
-def dbt_env(settings: Settings, warehouse: Path) -> dict[str, str]:
-    """Environment that points the dbt project at this lake and this warehouse file."""
-    return os.environ | {
-        "TRACELAKE_LAKE_DIR": str(settings.lake_dir),
-        "TRACELAKE_EXTRACTOR_VERSION": settings.extractor_version,
-        "TRACELAKE_MATCHER_VERSION": matcher_version(),
-        "TRACELAKE_WAREHOUSE": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
+def dbt_env(
+    settings: Settings,
+    warehouse: Path,
+    lake_versions: Mapping[str, int | None] | None = None,
+    matcher: str | None = None,
+) -> dict[str, str]:
+    """Environment that points the dbt project at this lake (its tables at lake_versions when
+    given, else the latest) and this warehouse file."""
+    pinned = {
+        f"TRACELAKE_LAKE_VERSION_{table.upper()}": str(version)
+        for table, version in (lake_versions or {}).items()
+        if version is not None
     }
+    return (
+        os.environ
+        | pinned
+        | {
+            "TRACELAKE_LAKE_URL": settings.lake.url,
+            "TRACELAKE_EXTRACTOR_VERSION": settings.extractor_version,
+            "TRACELAKE_MATCHER_VERSION": matcher or matcher_version(),
+            "TRACELAKE_WAREHOUSE": str(warehouse),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "DO_NOT_TRACK": "1",
+        }
+    )
 
 
 def dbt_target_dir(settings: Settings) -> Path:
@@ -70,7 +85,12 @@ def dbt_executable() -> str:
 
 
 def run_dbt(
-    settings: Settings, warehouse: Path, command: str = "build", extra_args: Sequence[str] = ()
+    settings: Settings,
+    warehouse: Path,
+    command: str = "build",
+    extra_args: Sequence[str] = (),
+    lake_versions: Mapping[str, int | None] | None = None,
+    matcher: str | None = None,
 ) -> DbtResult:
     """Run `dbt <command>` on the project against warehouse; never raises on model failures.
 
@@ -94,7 +114,7 @@ def run_dbt(
     run_results.unlink(missing_ok=True)  # never read the results of an earlier command
     proc = subprocess.run(
         args,
-        env=dbt_env(settings, warehouse),
+        env=dbt_env(settings, warehouse, lake_versions, matcher),
         capture_output=True,
         text=True,
         check=False,
@@ -141,7 +161,12 @@ def docs_are_current(settings: Settings) -> bool:
     )
 
 
-def generate_docs(settings: Settings, warehouse: Path) -> DbtResult:
+def generate_docs(
+    settings: Settings,
+    warehouse: Path,
+    lake_versions: Mapping[str, int | None] | None = None,
+    matcher: str | None = None,
+) -> DbtResult:
     """`dbt docs generate` against a built warehouse; the site goes to <site_dir>/dbt.
 
     The site's files are replaced one by one (each in one rename) only when dbt succeeds,
@@ -150,7 +175,9 @@ def generate_docs(settings: Settings, warehouse: Path) -> DbtResult:
     """
     digest = docs_digest(settings)
     # --no-compile: the build just compiled every node into the shared target's manifest.
-    result = run_dbt(settings, warehouse, "docs", ["--static", "--no-compile"])
+    result = run_dbt(
+        settings, warehouse, "docs", ["--static", "--no-compile"], lake_versions, matcher
+    )
     if not result.success:
         return result
     site = settings.site_dir / "dbt"

@@ -46,6 +46,7 @@ import duckdb
 import great_expectations as gx
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 from duckdb import ColumnExpression, ConstantExpression, FunctionExpression
 from great_expectations.core.batch_definition import BatchDefinition
 from great_expectations.data_context.types.base import (
@@ -61,8 +62,8 @@ from great_expectations.expectations.expectation import (
 )
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+from tracelake import lakeio
 from tracelake.config import Settings
-from tracelake.lakeio import parquet_files
 
 LAYERS = ("raw_documents", "staged_articles", "staged_statistics", "staged_entities", "marts")
 PARQUET_TABLES = {
@@ -491,18 +492,21 @@ def _validate_sources(
 
 def validate_parquet_layer(
     layer: str,
-    tables: Mapping[str, str | Path | Sequence[Path]],
+    tables: Mapping[str, str | Path | Sequence[Path] | ds.Dataset],
     expectations_dir: Path,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
 ) -> LayerResult:
-    """Validate a lake layer's Parquet: per table a folder, a glob, or a list of files."""
+    """Validate a lake layer: per table a Delta table's Arrow dataset, or Parquet (a folder,
+    a glob, or a list of files)."""
     t0 = time.perf_counter()
     suites = load_layer_suites(expectations_dir, layer)
     _check_tables(layer, suites, tables)
     with duckdb.connect() as con:
         sources = {
-            table: _DuckSource.parquet(con, _resolve_files(spec), chunk_rows, chunk_bytes)
+            table: _DuckSource.arrow(con, spec, chunk_rows, chunk_bytes)
+            if isinstance(spec, ds.Dataset)
+            else _DuckSource.parquet(con, _resolve_files(spec), chunk_rows, chunk_bytes)
             for table, spec in tables.items()
         }
         return _validate_sources(layer, suites, sources, t0)
@@ -527,14 +531,21 @@ def validate_warehouse(
         return _validate_sources(layer, suites, sources, t0)
 
 
-def lake_layer_tables(settings: Settings) -> dict[str, dict[str, Path]]:
-    """The folders of the Parquet layers' tables, for `validate_parquet_layer`."""
-    return {
-        "raw_documents": {"documents": settings.raw_documents_dir},
-        "staged_articles": {"articles": settings.staged_table_dir("articles")},
-        "staged_statistics": {"statistics": settings.staged_table_dir("statistics")},
-        "staged_entities": {"entities": settings.staged_table_dir("entities")},
-    }
+def lake_layer_tables(
+    settings: Settings, lake_versions: Mapping[str, int | None] | None = None
+) -> dict[str, dict[str, ds.Dataset | list[Path]]]:
+    """The lake layers' tables as Arrow datasets (the staged ones of the current extractor
+    version; at lake_versions when given), for `validate_parquet_layer`."""
+    current = {"extractor_version": settings.extractor_version}
+    layers = {"raw_documents": ("documents", "raw_documents", None),
+              "staged_articles": ("articles", "articles", current),
+              "staged_statistics": ("statistics", "statistics", current),
+              "staged_entities": ("entities", "entities", current)}  # fmt: skip
+    tables: dict[str, dict[str, ds.Dataset | list[Path]]] = {}
+    for layer, (name, table, where) in layers.items():
+        found = lakeio.open_table(settings.lake, table, (lake_versions or {}).get(table))
+        tables[layer] = {name: [] if found is None else lakeio.dataset(found, where)}
+    return tables
 
 
 # --- the validation page -----------------------------------------------------------------
@@ -616,7 +627,9 @@ def _resolve_files(spec: str | Path | Sequence[Path]) -> list[Path]:
         found = [Path(p) for p in glob.glob(spec, recursive=True)]
         return sorted(p for p in found if p.is_file() and not p.name.startswith("."))
     if isinstance(spec, Path):
-        return parquet_files(spec) if spec.is_dir() else [spec] if spec.exists() else []
+        if spec.is_dir():
+            return sorted(p for p in spec.rglob("*.parquet") if not p.name.startswith("."))
+        return [spec] if spec.exists() else []
     return [Path(p) for p in spec]
 
 
@@ -653,6 +666,13 @@ class _DuckSource:
         relation = con.read_parquet(
             [str(p) for p in files], union_by_name=True, hive_partitioning=False
         )
+        return cls(con, relation, tuple(relation.columns), chunk_rows, chunk_bytes)
+
+    @classmethod
+    def arrow(
+        cls, con: duckdb.DuckDBPyConnection, dataset: ds.Dataset, chunk_rows: int, chunk_bytes: int
+    ) -> _DuckSource:
+        relation = con.from_arrow(dataset)
         return cls(con, relation, tuple(relation.columns), chunk_rows, chunk_bytes)
 
     @classmethod
