@@ -26,6 +26,7 @@ from tracelake import lakeio, publish, stages, transform, validate
 from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
 from tracelake.incidents import matcher_version
+from tracelake.lakelock import lake_lock
 from tracelake.land import SourceMissing
 from tracelake.progress import StageProgress
 from tracelake.report import RunReport, RunStopped, new_run_id, to_dict
@@ -100,8 +101,10 @@ def publish_task(settings: Settings, build: Path) -> Path:
 
 
 @task(name="export-marts", cache_policy=NO_CACHE, **IO_RETRIES)
-def export_marts_task(settings: Settings) -> list[Path]:
-    return publish.export_marts(settings.warehouse_path, settings.marts_dir)
+def export_marts_task(settings: Settings) -> dict[str, int]:
+    """The published marts as Parquet files (data/marts) and as Delta tables in the lake."""
+    publish.export_marts(settings.warehouse_path, settings.marts_dir)
+    return publish.export_marts_to_lake(settings.warehouse_path, settings.lake)
 
 
 def mart_counts(warehouse: Path) -> dict[str, int]:
@@ -143,7 +146,8 @@ def pipeline(
     settings = Settings.from_env(source_dir=source_dir, data_dir=data_dir, lake_url=lake)
     runner = Runner(task_runner, dask_address)
     logger = get_run_logger()
-    with run_lock(settings.data_dir):  # first: a second run must not touch the live report
+    # first: a second run must not touch the live report, nor write to the same lake
+    with run_lock(settings.data_dir), lake_lock(settings.lake):
         run_id = new_run_id()
         report = RunReport.start(
             run_id, settings.source_dir, settings.data_dir, settings.extractor_version
@@ -381,8 +385,10 @@ def _build(settings: Settings, report: RunReport, run_id: str) -> None:
     report.warehouse = str(publish_task(settings, build))
     report.published = True
     stages.record_published(settings, inputs, run_id)
-    export_marts_task(settings)  # after the rename: the Parquet copies never run ahead of it
-    _stage(report, "publish", started)
+    # after the rename: the copies never run ahead of the warehouse
+    in_lake = export_marts_task(settings)
+    _stage(report, "publish", started, marts_in_lake=settings.lake.mart_uri("*"),
+           mart_versions=in_lake)  # fmt: skip
 
 
 def _stop_on_critical(report: RunReport) -> None:

@@ -18,6 +18,8 @@ import pytest
 
 from flows.pipeline import pipeline
 from tracelake import land
+from tracelake.lakeio import Lake
+from tracelake.land import read_quarantine
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -180,16 +182,13 @@ def test_landed_with_problems_are_reported_by_file_and_line(bad_run: tuple) -> N
 
 def test_quarantine_keeps_the_original_bytes_and_the_reason(bad_run: tuple) -> None:
     _, _, data, files = bad_run
-    records = {}
-    for path in (data / "lake" / "quarantine").glob("*.json"):
-        record = json.loads(path.read_text())
-        records[record["file"]] = record
+    lake = Lake(str(data / "lake"))
+    records = {r["file"]: r for r in read_quarantine(lake, with_content=True)}
     assert sorted(records) == sorted(QUARANTINED)
     for name in ("empty.txt", "photo.jpg", "bomb.txt.gz", "noise-8bit.txt"):
-        kept = data / "lake" / "quarantine" / records[name]["bytes_kept"]
-        assert kept.read_bytes() == files[name]
+        assert records[name]["content"] == files[name]
     for name in ("big.txt", "unreadable.txt", "loop_a", "pipe.txt"):  # nothing read to keep
-        assert records[name]["bytes_kept"] is None
+        assert records[name]["content"] is None
         assert records[name]["reason"].startswith(QUARANTINED[name])
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from tracelake import cli, land, stages
 from tracelake.config import Settings
+from tracelake.lakeio import Lake
 from tracelake.report import RunReport
 from tracelake.runlock import LOCK_FILE, RunLocked, holder_pid, run_lock
 
@@ -54,6 +55,7 @@ def test_serve_deployment_is_scheduled_by_the_server(prefect_server: None, tmp_p
     assert runs[0]["parameters"] == {
         "source_dir": str(tmp_path / "in"),
         "data_dir": str(tmp_path / "data"),
+        "lake": str(tmp_path / "data" / "lake"),
     }
 
 
@@ -120,9 +122,9 @@ def test_status_shows_the_last_run_and_the_quarantine(
     )
     report.finish("succeeded")
     report.write()
-    land.write_quarantine(data / "lake" / "quarantine",
-                          land.Quarantined("a.png", "not text: PNG image", "ab12", 3),
-                          b"PNG", report.run_id)  # fmt: skip
+    land.write_quarantine(Lake(str(data / "lake")),
+                          [land.Quarantined("a.png", "not text: PNG image", "ab12", 3)],
+                          {"ab12": b"PNG"}, report.run_id)  # fmt: skip
     assert cli.main(["status", "--data-dir", str(data)]) == 0
     out = capsys.readouterr().out
     assert f"run {report.run_id}: succeeded" in out

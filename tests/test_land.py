@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tracelake import land
+from tracelake.lakeio import Lake
 
 TEXT = "Police arrested 12 people in Calais.\nThe café owner was charged.\n"
 
@@ -185,13 +186,16 @@ def test_discover_reports_a_symlink_loop(tmp_path: Path) -> None:
     assert sorted(p.file for p in problems) == ["loop_a", "loop_b"]
 
 
-def test_write_quarantine_keeps_bytes_and_reason(tmp_path: Path) -> None:
+def test_write_quarantine_keeps_bytes_and_reason_once(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path / "lake"))
     item = land.Quarantined("photo.txt", "not text: PNG image", "abc123", 8)
-    land.write_quarantine(tmp_path, item, b"\x89PNG1234", "run-1")
-    assert (tmp_path / "abc123.bin").read_bytes() == b"\x89PNG1234"
-    record = json.loads((tmp_path / "abc123.json").read_text())
+    assert land.write_quarantine(lake, [item], {"abc123": b"\x89PNG1234"}, "run-1") == 1
+    assert land.write_quarantine(lake, [item], {"abc123": b"\x89PNG1234"}, "run-2") == 0
+    [record] = land.read_quarantine(lake, with_content=True)
+    assert record["content"] == b"\x89PNG1234"
     assert record["file"] == "photo.txt"
     assert record["reason"] == "not text: PNG image"
+    assert record["run_id"] == "run-1"
 
 
 def test_discover_reports_a_named_pipe_without_opening_it(tmp_path: Path) -> None:
@@ -239,15 +243,16 @@ def test_a_file_that_cannot_be_read_is_quarantined_with_the_os_reason(
 
 
 def test_read_quarantine_lists_records_with_or_without_bytes(tmp_path: Path) -> None:
-    land.write_quarantine(tmp_path, land.Quarantined("a.png", "not text: PNG image", "ab", 3),
-                          b"PNG", "run-1")  # fmt: skip
-    land.write_quarantine(tmp_path, land.Quarantined("big.txt", "larger than the limit"), None,
+    lake = Lake(str(tmp_path / "lake"))
+    land.write_quarantine(lake, [land.Quarantined("a.png", "not text: PNG image", "ab", 3)],
+                          {"ab": b"PNG"}, "run-1")  # fmt: skip
+    land.write_quarantine(lake, [land.Quarantined("big.txt", "larger than the limit")], {},
                           "run-2")  # fmt: skip
-    records = {r["file"]: r for r in land.read_quarantine(tmp_path)}
-    assert records["a.png"]["bytes_kept"] == "ab.bin"
-    assert records["big.txt"]["bytes_kept"] is None
+    records = {r["file"]: r for r in land.read_quarantine(lake)}
+    assert records["a.png"]["content_bytes"] == 3
+    assert "content" not in records["a.png"]
+    assert records["big.txt"]["content_bytes"] is None
     assert records["big.txt"]["run_id"] == "run-2"
-    assert not list(tmp_path.glob(".*"))  # no temporary file left
 
 
 def test_links_are_followed_only_inside_the_source(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import pytest
 from flows import pipeline
 from tracelake import extract, lakeio, stages
 from tracelake.config import Settings
-from tracelake.schemas import ARTICLES
 
 SEEDS = ["single_article.txt", "article_fr.txt", "press_rollup.txt", "crawler_export.jsonl"]
 
@@ -32,15 +31,15 @@ def one_pass(settings: Settings, run_id: str) -> tuple[stages.LandSummary, list[
     paths, _ = pipeline.discover_task.fn(settings, run_id)
     landed = pipeline.land_task.fn(settings, paths, run_id)
     pending = stages.pending_documents(settings)
-    stages.remove_orphan_parts(settings)
+    stages.remove_orphan_rows(settings)
     for doc_ids in stages.chunks(pending, settings.batch_size):
         pipeline.segment_extract_task.fn(settings, doc_ids)
     stages.reconcile_duplicates(settings)
     return landed, pending
 
 
-def lake_files(settings: Settings) -> list[Path]:
-    return sorted(settings.lake_dir.rglob("*.parquet"))
+def lake_versions(settings: Settings) -> dict[str, int | None]:
+    return lakeio.versions(settings.lake)
 
 
 def sha(path: Path) -> str:
@@ -51,12 +50,12 @@ def test_a_second_pass_lands_and_processes_nothing(settings: Settings) -> None:
     landed, pending = one_pass(settings, "run-1")
     assert sorted(landed.landed) == sorted(SEEDS)
     assert len(pending) == len(SEEDS)
-    before = lake_files(settings)
+    before = lake_versions(settings)
     again, pending_again = one_pass(settings, "run-2")
     assert again.landed == []
     assert sorted(again.present) == sorted(SEEDS)
     assert pending_again == []
-    assert lake_files(settings) == before
+    assert lake_versions(settings) == before  # not one commit
 
 
 def test_k_new_files_are_exactly_the_work_of_the_next_pass(
@@ -73,53 +72,55 @@ def test_k_new_files_are_exactly_the_work_of_the_next_pass(
     assert sorted(pending) == sorted(sha(settings.source_dir / name) for name in new)
 
 
-def test_a_new_extractor_version_reprocesses_everything(settings: Settings) -> None:
+def test_a_new_extractor_version_reprocesses_everything_then_replaces_the_old_rows(
+    settings: Settings,
+) -> None:
     one_pass(settings, "run-1")
     counts = stages.staged_counts(settings)
-    old_parts = sorted(settings.staged_table_dir("articles").iterdir())
     bumped = replace(settings, extractor_version=settings.extractor_version + "-next")
+    assert stages.remove_superseded(bumped) == {}  # not while documents wait for the new one
     landed, pending = one_pass(bumped, "run-2")
     assert landed.landed == []  # landing does not depend on the extractor
     assert len(pending) == len(SEEDS)
     assert stages.staged_counts(bumped) == counts  # same code: the same rows again
-    assert sorted(settings.staged_table_dir("articles").iterdir()) == old_parts
+    assert stages.staged_counts(settings) == counts  # the old version's rows, until replaced
     assert stages.pending_documents(settings) == stages.pending_documents(bumped) == []
+    removed = stages.remove_superseded(bumped)
+    assert removed["articles"] == counts["articles"] > 0
+    assert stages.staged_counts(settings) == {table: 0 for table in counts}
+    assert stages.staged_counts(bumped) == counts
 
 
-def test_parts_of_a_batch_killed_before_its_ledger_entry_are_removed(
+def test_rows_of_a_batch_killed_before_its_ledger_entry_are_removed(
     settings: Settings,
 ) -> None:
     paths, _ = stages.discover(settings, "run-1")
     stages.land_batch(settings, paths, "run-1")
     doc_ids = stages.pending_documents(settings)[:2]
     stages.segment_batch(settings, doc_ids)  # then killed: extract never recorded the batch
-    orphan = settings.staged_table_dir("articles") / f"part-{stages.batch_key(doc_ids)}.parquet"
-    assert orphan.exists()
-    assert stages.remove_orphan_parts(settings) == [orphan]
-    assert not orphan.exists()
+    articles = stages.staged(settings, "articles").collect()
+    assert set(articles.get_column("batch_key")) == {stages.batch_key(settings, doc_ids)}
+    assert stages.remove_orphan_rows(settings) == 1
+    assert stages.staged_counts(settings)["articles"] == 0
     assert len(stages.pending_documents(settings)) == len(SEEDS)
 
 
 def test_leftovers_of_a_killed_run_are_removed(settings: Settings) -> None:
     one_pass(settings, "run-1")
-    committed = lake_files(settings)
-    part = committed[0]
+    committed = lake_versions(settings)
     leftovers = [
-        part.with_name(f".{part.name}.0123abcd.tmp"),  # an atomic write cut short
         settings.build_dir / "warehouse_next.duckdb",  # a dbt build that never finished
         settings.build_dir / "warehouse_next.duckdb.wal",
         settings.data_dir / ".warehouse.duckdb.incoming",  # a publish stopped between renames
         settings.marts_dir / ".fct_statistics.parquet.tmp",
         settings.runs_dir / ".latest.json.tmp",
-        settings.quarantine_dir / ".abc.bin.tmp",
     ]
     for path in leftovers:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half written")
-    assert lakeio.parquet_files(settings.lake_dir) == sorted(committed)  # tmp files ignored
     assert sorted(stages.remove_leftovers(settings)) == sorted(leftovers)
     assert not any(path.exists() for path in leftovers)
-    assert lake_files(settings) == committed
+    assert lake_versions(settings) == committed
 
 
 def test_retries_with_back_off_on_io_tasks_only() -> None:
@@ -158,15 +159,18 @@ def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
     assert outcome.documents == 2
     assert [(f["file"], f["doc_id"]) for f in outcome.failed] == [("article_fr.txt", bad_id)]
     assert "extractor bug" in outcome.failed[0]["error"]
-    staged = lakeio.known_ids(settings.staged_table_dir("articles"), "doc_id")
-    assert staged == set(ids) - {bad_id}  # the others went on; nothing of the bad one stays
+    staged = stages.staged(settings, "articles").select("doc_id").collect()
+    assert set(staged.get_column("doc_id")) == set(ids) - {
+        bad_id
+    }  # the others went on; nothing of the bad one stays
     assert stages.pending_documents(settings) == [bad_id]
 
     monkeypatch.setattr(extract, "statistics", real_statistics)  # the extractor is fixed
     again = stages.process_partition(settings, stages.pending_documents(settings))
     assert again.documents == 1
     assert again.failed == []
-    assert lakeio.known_ids(settings.staged_table_dir("articles"), "doc_id") == set(ids)
+    staged = stages.staged(settings, "articles").select("doc_id").collect()
+    assert set(staged.get_column("doc_id")) == set(ids)
     assert stages.pending_documents(settings) == []
 
 
@@ -211,7 +215,7 @@ def test_copies_segmented_side_by_side_are_flagged_as_in_one_pass(
         for doc_ids in parts:
             stages.process_partition(settings, doc_ids)
         rewritten = stages.reconcile_duplicates(settings)
-        articles = lakeio.scan(settings.staged_table_dir("articles"), ARTICLES).collect()
+        articles = stages.staged(settings, "articles").collect()
         flags[mode] = sorted(articles.select("article_id", "duplicate_of").iter_rows())
         assert (rewritten > 0) == (mode == "side by side")
         assert stages.reconcile_duplicates(settings) == 0  # settled

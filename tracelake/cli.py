@@ -1,4 +1,4 @@
-"""tracelake's command line: `tracelake run`, `tracelake serve`, `tracelake status`."""
+"""tracelake's command line: `tracelake run`, `serve`, `status` and `maintain`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracelake.config import Settings
+from tracelake.lakelock import lake_lock
 from tracelake.report import RunStopped
 from tracelake.runlock import RunLocked, holder_pid, run_lock
 
@@ -29,6 +30,7 @@ DEFAULT_CRON = "0 * * * *"  # hourly
 DEFAULT_PORT = 4200
 SERVER_START_SECONDS = 120
 MAX_QUARANTINE_LINES = 50
+DEFAULT_RETENTION_HOURS = 168.0
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the data dir; try again later
 EXIT_USAGE = 2  # a mistake in the command line or the settings: retrying will not help
 
@@ -41,7 +43,9 @@ def checked_settings(args: argparse.Namespace, source: bool = True) -> Settings:
     """Settings of a command, with the source and data dir checked before anything starts."""
     try:
         settings = Settings.from_env(
-            source_dir=getattr(args, "source", None), data_dir=args.data_dir
+            source_dir=getattr(args, "source", None),
+            data_dir=args.data_dir,
+            lake_url=getattr(args, "lake", None),
         )
     except ValueError as error:
         raise UsageError(f"a TRACELAKE_* setting is not valid: {error}") from error
@@ -149,8 +153,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_stopped)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        with run_lock(settings.data_dir, args.wait):  # before the slow start of Prefect
-            if _up_to_date(settings):
+        # before the slow start of Prefect
+        with run_lock(settings.data_dir, args.wait), lake_lock(settings.lake, args.wait):
+            if not args.lake_version and _up_to_date(settings):
                 return 0
             server = _start_temporary_server()
             from flows.pipeline import pipeline  # imported while the server starts
@@ -159,7 +164,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                 server.join()
 
             try:
-                result = pipeline(str(settings.source_dir), str(settings.data_dir))
+                result = pipeline(
+                    str(settings.source_dir),
+                    str(settings.data_dir),
+                    lake=settings.lake.url,
+                    task_runner=args.task_runner,
+                    dask_address=args.dask_address,
+                    lake_version=args.lake_version,
+                )
             except Exception as error:  # noqa: BLE001 - reported, then a non-zero exit
                 print(f"tracelake: run failed: {error}", file=sys.stderr)
                 _print_latest(settings)
@@ -217,7 +229,11 @@ def deployment(settings: Settings, cron: str) -> RunnerDeployment:
     return pipeline.to_deployment(
         name="tracelake",
         cron=cron,
-        parameters={"source_dir": str(settings.source_dir), "data_dir": str(settings.data_dir)},
+        parameters={
+            "source_dir": str(settings.source_dir),
+            "data_dir": str(settings.data_dir),
+            "lake": settings.lake.url,
+        },  # fmt: skip
         entrypoint_type=EntrypointType.MODULE_PATH,
     )
 
@@ -278,8 +294,37 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def _lake_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lake",
+        metavar="URL",
+        help="the lake: a folder or s3://bucket/prefix (default: TRACELAKE_LAKE_URL, else "
+        "<data-dir>/lake)",
+    )
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from tracelake.lakeio import maintain
+
+    if args.retention_hours < 0:
+        raise UsageError("--retention-hours must be 0 or more")
+    settings = checked_settings(args, source=False)
+    try:
+        with run_lock(settings.data_dir, args.wait), lake_lock(settings.lake, args.wait):
+            done = maintain(settings.lake, args.retention_hours)
+    except RunLocked as error:
+        print(f"tracelake: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    for table, counts in done.items():
+        print(
+            f"{table}: {counts['files_compacted']} file(s) compacted into "
+            f"{counts['files_written']}, {counts['files_vacuumed']} old file(s) deleted"
+        )
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(data_dir=args.data_dir)
+    settings = Settings.from_env(data_dir=args.data_dir, lake_url=args.lake)
     text, has_run = status_text(settings)
     print(text)
     return 0 if has_run else 1
@@ -341,10 +386,28 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--source", type=Path, help="folder of documents (default: seeds/)")
     run.add_argument("--data-dir", type=Path, help="lake and warehouse folder (default: data/)")
     run.add_argument("--wait", action="store_true", help="wait for a run already in progress")
+    _lake_argument(run)
+    run.add_argument(
+        "--task-runner",
+        choices=("local", "dask"),
+        default="local",
+        help="where segment and extract run: here (TRACELAKE_WORKERS processes) or on Dask",
+    )
+    run.add_argument(
+        "--dask-address",
+        metavar="tcp://HOST:PORT",
+        help="the Dask scheduler of --task-runner dask (default: a local cluster)",
+    )
+    run.add_argument(
+        "--lake-version",
+        metavar="RUN_ID",
+        help="rebuild and publish the marts from the lake as that run's build read it",
+    )
     run.set_defaults(func=cmd_run)
     serve = sub.add_parser("serve", help="run the pipeline on a schedule (a Prefect deployment)")
     serve.add_argument("--source", type=Path, help="folder of documents (default: seeds/)")
     serve.add_argument("--data-dir", type=Path, help="lake and warehouse folder (default: data/)")
+    _lake_argument(serve)
     serve.add_argument("--cron", default=DEFAULT_CRON, help="schedule (default: hourly)")
     serve.add_argument(
         "--port",
@@ -355,7 +418,19 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
     status = sub.add_parser("status", help="the last run, whether one is going, the quarantine")
     status.add_argument("--data-dir", type=Path)
+    _lake_argument(status)
     status.set_defaults(func=cmd_status)
+    maintain = sub.add_parser("maintain", help="compact the lake's small files, vacuum old ones")
+    maintain.add_argument("--data-dir", type=Path)
+    _lake_argument(maintain)
+    maintain.add_argument(
+        "--retention-hours",
+        type=float,
+        default=DEFAULT_RETENTION_HOURS,
+        help="keep the files of versions this young, for time travel (default: 168, a week)",
+    )
+    maintain.add_argument("--wait", action="store_true", help="wait for a run in progress")
+    maintain.set_defaults(func=cmd_maintain)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

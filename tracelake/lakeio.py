@@ -70,6 +70,10 @@ class Lake:
     def uri(self, table: str) -> str:
         return f"{self.url.rstrip('/')}/{TABLES[table]}"
 
+    def mart_uri(self, mart: str) -> str:
+        """Where a copy of a published mart lives (tracelake/publish.py)."""
+        return f"{self.url.rstrip('/')}/marts/{mart}"
+
     @property
     def storage_options(self) -> dict[str, str] | None:
         """Options for delta-rs: on object storage, the AWS_* settings of the environment
@@ -240,3 +244,26 @@ def write_parquet_atomic(table: pa.Table | pl.DataFrame, path: Path, schema: pa.
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
     return path
+
+
+def maintain(lake: Lake, retention_hours: float) -> dict[str, dict[str, int]]:
+    """Compact every table's small files (a commit each, the rows unchanged), then delete the
+    files no version younger than retention_hours reads (vacuum): time travel reaches back
+    that far, no further. Per table: files compacted, files written, files vacuumed."""
+    done: dict[str, dict[str, int]] = {}
+    for table in TABLES:
+        found = open_table(lake, table)
+        if found is None:
+            continue
+        compacted = found.optimize.compact(writer_properties=WRITER)
+        removed = found.vacuum(
+            retention_hours=int(retention_hours),
+            enforce_retention_duration=False,
+            dry_run=False,
+        )
+        done[table] = {
+            "files_compacted": int(compacted.get("numFilesRemoved", 0)),
+            "files_written": int(compacted.get("numFilesAdded", 0)),
+            "files_vacuumed": len(removed),
+        }
+    return done

@@ -468,12 +468,13 @@ def write_quarantine(
     return len(new)
 
 
-def read_quarantine(lake: lakeio.Lake) -> list[dict]:
+def read_quarantine(lake: lakeio.Lake, with_content: bool = False) -> list[dict]:
     """The quarantine's records, oldest first; `content_bytes` is the size of the bytes
-    kept (None when they were not)."""
+    kept (None when they were not), `content` the bytes themselves when asked for."""
     records = (
         lakeio.scan(lake, "quarantine", QUARANTINE)
-        .select(pl.exclude("content"), content_bytes=pl.col("content").bin.size())
+        .with_columns(content_bytes=pl.col("content").bin.size())
+        .select(pl.exclude([] if with_content else ["content"]))
         .sort("quarantined_at", "file")
         .collect()
     )

@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 import duckdb
+from deltalake import DeltaTable, write_deltalake
 
 from tracelake.crashpoints import pause_here
+from tracelake.lakeio import Lake
 
 
 def export_marts(warehouse: Path, folder: Path) -> list[Path]:
@@ -31,6 +33,29 @@ def export_marts(warehouse: Path, folder: Path) -> list[Path]:
             os.replace(tmp, path)
             written.append(path)
     return written
+
+
+def export_marts_to_lake(warehouse: Path, lake: Lake) -> dict[str, int]:
+    """Write every table of schema marts as a Delta table under the lake (marts/<table>), one
+    commit each, replacing the last: analysts on another machine read the same marts from
+    the lake's URL. Returns each table's new Delta version."""
+    versions = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+            ).fetchall()
+        ]
+        for table in tables:
+            quoted = '"' + table.replace('"', '""') + '"'
+            rows = con.sql(f"select * from marts.{quoted}").to_arrow_table()
+            uri = lake.mart_uri(table)
+            write_deltalake(uri, rows, mode="overwrite", schema_mode="overwrite",
+                            storage_options=lake.storage_options)  # fmt: skip
+            versions[table] = DeltaTable(uri, storage_options=lake.storage_options).version()
+    return versions
 
 
 def publish(build: Path, target: Path) -> Path:

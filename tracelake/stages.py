@@ -425,11 +425,20 @@ def build_inputs(
     digest = hashlib.sha256()
     partition = links_version(settings) | ({"matcher_version": matcher} if matcher else {})
     versions = lake_versions if lake_versions is not None else lakeio.versions(settings.lake)
-    digest.update(f"{settings.lake.url}\n{json.dumps(partition, sort_keys=True)}\n".encode())
+    digest.update(f"{_lake_place(settings)}\n{json.dumps(partition, sort_keys=True)}\n".encode())
     digest.update(json.dumps(versions, sort_keys=True).encode() + b"\n")
     for folder in (settings.dbt_project_dir, settings.expectations_dir):
         digest.update(folder_digest(folder).encode() + b"\n")
     return digest.hexdigest()
+
+
+def _lake_place(settings: Settings) -> str:
+    """The lake's URL; for a lake inside the data dir, its path there (a copied data dir
+    holds the same lake)."""
+    url = settings.lake.url
+    if settings.lake.is_local and Path(url).is_relative_to(settings.data_dir):
+        return str(Path(url).relative_to(settings.data_dir))
+    return url
 
 
 def warehouse_is_current(settings: Settings, inputs: str) -> str | None:
