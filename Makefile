@@ -27,7 +27,8 @@ lint: $(STAMP)
 	cd dbt && ../$(BIN)/sqlfluff lint models macros tests
 
 # The loop while working: every test but the slow ones (runs killed and stopped at every
-# stage, tests/test_crash.py), a test module per worker process. `make check` adds the slow
+# stage, tests/test_crash.py; runs at once on one lake and a rebuild from a lake version,
+# tests/test_lakehouse.py), a test module per worker process. `make check` adds the slow
 # ones, run alone (their kills and stops are timed): what CI runs.
 WORKERS ?= 2
 test: lint
@@ -37,10 +38,12 @@ check: test
 	$(BIN)/python -m pytest -m slow
 
 # The whole pipeline on a corpus of SIZE (1k, 10k, 100k documents or 1gb; several: SIZE="1k 10k"),
-# beside a naive baseline: a table, and data/bench/bench-<size>.json.
+# beside a naive baseline: a table, and data/bench/bench-<size>.json. BENCH passes more options:
+# BENCH="--lake s3 --workers 2 --task-runner dask" (the lake on moto's S3 server, ...).
 SIZE ?= 1k
+BENCH ?=
 bench: $(STAMP)
-	$(BIN)/python -m tests.bench $(foreach size,$(SIZE),--size $(size))
+	$(BIN)/python -m tests.bench $(foreach size,$(SIZE),--size $(size)) $(BENCH)
 
 # Each dev set of ../shared: corpus (gold seeds.json), corpus-web (web.json), corpus-events.
 DEV_SETS := corpus:seeds corpus-web:web corpus-events:events

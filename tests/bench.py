@@ -20,9 +20,13 @@ import os
 import random
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -147,14 +151,75 @@ def baseline(folder: Path) -> dict:
     return {"seconds": round(seconds, 3), "documents": files, "figures": figures}
 
 
-def run_pipeline(source: Path, data: Path) -> RunMeasure:
-    """`tracelake run` as a user starts it; the peak RSS is that of its whole process tree."""
-    exe = Path(sys.executable).parent / "tracelake"
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(exe), "run", "--source", str(source), "--data-dir", str(data)],
+@dataclass
+class Setup:
+    """Where the lake lives and what runs segment and extract."""
+
+    lake: str = "local"  # local | s3 (moto's S3 server on 127.0.0.1, started by the bench)
+    workers: int = 1
+    task_runner: str = "local"  # local | dask
+
+    @property
+    def name(self) -> str:
+        parts = [f"{self.lake} lake", f"{self.workers} worker(s)"]
+        return ", ".join(parts + (["dask"] if self.task_runner == "dask" else []))
+
+    @property
+    def suffix(self) -> str:
+        parts = [] if self.lake == "local" else [self.lake]
+        parts += [] if self.workers == 1 else [f"w{self.workers}"]
+        parts += [] if self.task_runner == "local" else [self.task_runner]
+        return "".join(f"-{p}" for p in parts)
+
+
+@contextmanager
+def s3_server() -> Iterator[dict[str, str]]:
+    """moto's S3 server on a free port of 127.0.0.1 and a bucket: the environment to reach it."""
+    import boto3
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+    )
+    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ALLOW_HTTP": "true",
+           "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+           "AWS_REGION": "us-east-1"}  # fmt: skip
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{env['AWS_ENDPOINT_URL']}/moto-api/", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        client = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench")  # fmt: skip
+        client.create_bucket(Bucket="bench")
+        yield env
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def run_pipeline(
+    source: Path, data: Path, setup: Setup | None = None, env: dict[str, str] | None = None
+) -> RunMeasure:
+    """`tracelake run` as a user starts it; the peak RSS is that of its whole process tree."""
+    setup = setup or Setup()
+    exe = Path(sys.executable).parent / "tracelake"
+    args = [str(exe), "run", "--source", str(source), "--data-dir", str(data),
+            "--task-runner", setup.task_runner]  # fmt: skip
+    if setup.lake == "s3":
+        args += ["--lake", f"s3://bench/{data.parent.name}"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ | (env or {}) | {"TRACELAKE_WORKERS": str(setup.workers)},
     )
     _, status, usage = os.wait4(proc.pid, 0)
     measure = RunMeasure(
@@ -174,27 +239,30 @@ def run_pipeline(source: Path, data: Path) -> RunMeasure:
     return measure
 
 
-def bench(size: str, out: Path, keep: bool) -> dict:
+def bench(size: str, out: Path, keep: bool, setup: Setup | None = None) -> dict:
     documents = SIZES.get(size)
     max_bytes = GIGABYTE if size == "1gb" else None
     if documents is None and max_bytes is None:
         raise SystemExit(f"unknown size {size!r}: one of {', '.join([*SIZES, '1gb'])}")
-    work = out / f"work-{size}"
+    setup = setup or Setup()
+    work = out / f"work-{size}{setup.suffix}"
     shutil.rmtree(work, ignore_errors=True)
     source, data, extra = work / "source", work / "data", work / "extra"
     corpus = build_corpus(source, documents, max_bytes, seed=7)
     base = baseline(source)
-    full = run_pipeline(source, data)
-    again = run_pipeline(source, data)
-    added = build_corpus(extra, max(1, corpus["documents"] // 100), None, seed=8)
-    for path in extra.iterdir():
-        path.rename(source / path.name)
-    one_percent = run_pipeline(source, data)
+    with s3_server() if setup.lake == "s3" else nullcontext({}) as env:
+        full = run_pipeline(source, data, setup, env)
+        again = run_pipeline(source, data, setup, env)
+        added = build_corpus(extra, max(1, corpus["documents"] // 100), None, seed=8)
+        for path in extra.iterdir():
+            path.rename(source / path.name)
+        one_percent = run_pipeline(source, data, setup, env)
     warehouse = data / "warehouse.duckdb"
     megabytes = corpus["bytes"] / 1e6
     text_s = full.stages.get("segment_extract", 0.0)
     result = {
         "size": size,
+        "setup": asdict(setup) | {"name": setup.name},
         "documents": corpus["documents"],
         "megabytes": round(megabytes, 2),
         "cpus": os.cpu_count(),
@@ -217,7 +285,7 @@ def bench(size: str, out: Path, keep: bool) -> dict:
             "one_percent_share_of_full": round(one_percent.wall_s / full.wall_s, 3),
         },
     }
-    (out / f"bench-{size}.json").write_text(json.dumps(result, indent=2))
+    (out / f"bench-{size}{setup.suffix}.json").write_text(json.dumps(result, indent=2))
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return result
@@ -225,7 +293,7 @@ def bench(size: str, out: Path, keep: bool) -> dict:
 
 def table(results: list[dict]) -> str:
     """The results as a Markdown table, one row per size."""
-    head = ("size", "docs", "MB", "wall s", "land s", "seg+extract s", "seg+extract MB/s",
+    head = ("size", "setup", "docs", "MB", "wall s", "land s", "seg+extract s", "seg+extract MB/s",
             "match s", "dbt build s", "dbt docs s", "validate s", "peak RSS MiB",
             "warehouse MiB", "baseline s", "x baseline", "nothing new s", "1 % new s")  # fmt: skip
     rows = []
@@ -233,7 +301,8 @@ def table(results: list[dict]) -> str:
         full, stages, derived = r["full"], r["full"]["stages"], r["derived"]
         validate_s = stages.get("validate_lake", 0) + stages.get("validate_marts", 0)
         rows.append((
-            r["size"], r["documents"], r["megabytes"], full["wall_s"], stages.get("land"),
+            r["size"], r.get("setup", {}).get("name", ""), r["documents"], r["megabytes"],
+            full["wall_s"], stages.get("land"),
             stages.get("segment_extract"), derived["segment_extract_mb_s"],
             stages.get("match_incidents"), stages.get("dbt_build"), stages.get("dbt_docs"),
             round(validate_s, 2), full["peak_rss_mib"], derived["warehouse_mib"],
@@ -250,11 +319,20 @@ def main() -> None:
     parser.add_argument("--size", action="append", choices=[*SIZES, "1gb"])
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "data" / "bench")
     parser.add_argument("--keep", action="store_true", help="keep the corpus and the data dir")
+    parser.add_argument(
+        "--lake",
+        choices=("local", "s3"),
+        default="local",
+        help="the lake on local disk or on S3 (moto's server on 127.0.0.1)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="TRACELAKE_WORKERS of the runs")
+    parser.add_argument("--task-runner", choices=("local", "dask"), default="local")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    setup = Setup(args.lake, args.workers, args.task_runner)
     results = []
     for size in args.size or ["1k"]:
-        results.append(bench(size, args.out, args.keep))
+        results.append(bench(size, args.out, args.keep, setup))
         print(f"{size}: {json.dumps(results[-1]['derived'])}", flush=True)
     print(table(results))
 

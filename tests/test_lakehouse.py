@@ -1,5 +1,6 @@
 """The lake as Delta tables on a local disk and on S3 (moto's server on 127.0.0.1), runs on a
-Dask cluster, the writer lock across machines, time travel and maintenance."""
+Dask cluster (a local one of two worker processes), the writer lock across machines, time
+travel and maintenance."""
 
 from __future__ import annotations
 
@@ -98,15 +99,21 @@ def _source(seeds_dir: Path, tmp_path: Path, names: list[str] | None = None) -> 
     return source
 
 
-def test_a_run_on_s3_publishes_the_marts_a_local_lake_gives(
-    bucket: str, seeds_build: tuple[dict, Path, Path], tmp_path: Path
+def test_a_run_on_s3_and_dask_publishes_the_marts_of_a_local_run(
+    bucket: str,
+    seeds_build: tuple[dict, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     local_report, source, local_data = seeds_build
     lake = f"s3://{bucket}/tracelake"
     data = tmp_path / "data"
-    report = pipeline(str(source), str(data), lake=lake)
+    monkeypatch.setenv("TRACELAKE_WORKERS", "2")
+    monkeypatch.setenv("TRACELAKE_BATCH_SIZE", "4")  # several partitions: both workers busy
+    report = pipeline(str(source), str(data), lake=lake, task_runner="dask")
     assert report["published"] is True
     assert report["lake"] == lake
+    assert report["stages"]["segment_extract"]["partitions"] >= 2
     assert mart_contents(data / "warehouse.duckdb") == mart_contents(
         local_data / "warehouse.duckdb"
     )
@@ -124,6 +131,7 @@ def test_a_run_on_s3_publishes_the_marts_a_local_lake_gives(
     assert again["lake_versions"] == report["lake_versions"]
 
 
+@pytest.mark.slow  # in `make check`: two whole runs one after the other
 def test_two_runs_at_once_on_one_bucket_land_every_document_once(
     bucket: str, seeds_dir: Path, tmp_path: Path
 ) -> None:
@@ -184,21 +192,7 @@ def test_a_lease_left_by_a_killed_run_expires_and_is_taken_over(bucket: str) -> 
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=key)
 
 
-def test_a_dask_run_gives_the_marts_of_a_local_run(
-    seeds_build: tuple[dict, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _, source, local_data = seeds_build
-    monkeypatch.setenv("TRACELAKE_WORKERS", "2")
-    monkeypatch.setenv("TRACELAKE_BATCH_SIZE", "4")  # several partitions: both workers busy
-    data = tmp_path / "data"
-    report = pipeline(str(source), str(data), task_runner="dask")
-    assert report["published"] is True
-    assert report["stages"]["segment_extract"]["partitions"] >= 2
-    assert mart_contents(data / "warehouse.duckdb") == mart_contents(
-        local_data / "warehouse.duckdb"
-    )
-
-
+@pytest.mark.slow  # in `make check`: two runs and a rebuild
 def test_a_rebuild_from_an_earlier_lake_version_gives_that_runs_marts(
     seeds_build: tuple[dict, Path, Path], seeds_dir: Path, tmp_path: Path
 ) -> None:
