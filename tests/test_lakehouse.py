@@ -20,7 +20,6 @@ from pathlib import Path
 import boto3
 import polars as pl
 import pytest
-from deltalake import DeltaTable
 from helpers import mart_contents
 
 from flows.pipeline import pipeline
@@ -123,8 +122,8 @@ def test_a_run_on_s3_and_dask_publishes_the_marts_of_a_local_run(
     assert any(k.startswith("tracelake/staged/articles/_delta_log/") for k in keys)
     assert not any(k.endswith(lakelock.LOCK_KEY) for k in keys)  # the lease is released
     # a second machine reads the marts from the lake, without the DuckDB file
-    facts = DeltaTable(f"{lake}/marts/fct_statistics").to_pyarrow_table()
-    assert facts.num_rows == local_report["marts"]["fct_statistics"] > 0
+    facts = pl.scan_delta(f"{lake}/marts/fct_statistics").select(pl.len()).collect().item()
+    assert facts == local_report["marts"]["fct_statistics"] > 0
     # and a run with nothing new finds it so from the bucket's table versions
     again = pipeline(str(source), str(data), lake=lake)
     assert again["up_to_date"] is True

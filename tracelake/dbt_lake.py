@@ -1,9 +1,10 @@
 """dbt-duckdb's `delta` source plugin, as the dbt project reads the lake.
 
-Two things differ from the plugin as shipped: a source's `as_of_version` arrives from
-`env_var()` as text (the shipped plugin takes text for a timestamp, and skips version 0),
-and the storage options of an object-store lake come from the environment like the
-pipeline's own (tracelake/lakeio.py). An empty `as_of_version` reads the latest version.
+Three things differ from the plugin as shipped: a source's `as_of_version` arrives from
+`env_var()` as text (the shipped plugin takes text for a timestamp, and skips version 0);
+the storage options of an object-store lake come from the environment like the pipeline's
+own; and the Arrow dataset is built on Arrow's file systems (tracelake/lakeio.py says why).
+An empty `as_of_version` reads the latest version.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dbt.adapters.duckdb.plugins.delta import Plugin as DeltaPlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from deltalake import DeltaTable
 
-from tracelake.lakeio import Lake
+from tracelake.lakeio import Lake, dataset
 
 
 class Plugin(DeltaPlugin):
@@ -22,5 +23,6 @@ class Plugin(DeltaPlugin):
         path = str(source_config["delta_table_path"])
         wanted = str(source_config.get("as_of_version") or "").strip()
         version = int(wanted) if wanted else None
-        table = DeltaTable(path, version=version, storage_options=Lake(path).storage_options)
-        return table.to_pyarrow_dataset()
+        lake = Lake(path)
+        table = DeltaTable(path, version=version, storage_options=lake.storage_options)
+        return dataset(lake, table)

@@ -247,13 +247,18 @@ def _batches(settings: Settings, keys: set[str] | list[str]) -> str:
 
 def remove_superseded(settings: Settings) -> dict[str, int]:
     """Once every landed document is processed by the current extractor version, delete the
-    staged rows of earlier versions (one predicate delete per table: the new rows replace
-    them; time travel still reads them until `tracelake maintain` vacuums the files)."""
+    staged rows of earlier versions, and incident links of earlier matchers (one predicate
+    delete per table: the new rows replace them; time travel still reads them until
+    `tracelake maintain` vacuums their files)."""
     if pending_documents(settings):
         return {}
     other = f"extractor_version <> {lakeio.sql_text(settings.extractor_version)}"
-    tables = [*STAGED_TABLES, "processed", "incident_links"]
-    return {table: lakeio.delete(settings.lake, table, other) for table in tables}
+    removed = {table: lakeio.delete(settings.lake, table, other)
+               for table in (*STAGED_TABLES, "processed")}  # fmt: skip
+    matcher = lakeio.sql_text(incidents.matcher_version())
+    links = f"{other} OR matcher_version <> {matcher}"  # or matched by an earlier matcher
+    removed["incident_links"] = lakeio.delete(settings.lake, "incident_links", links)
+    return removed
 
 
 def pending_documents(settings: Settings) -> list[str]:

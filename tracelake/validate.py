@@ -544,7 +544,7 @@ def lake_layer_tables(
     tables: dict[str, dict[str, ds.Dataset | list[Path]]] = {}
     for layer, (name, table, where) in layers.items():
         found = lakeio.open_table(settings.lake, table, (lake_versions or {}).get(table))
-        tables[layer] = {name: [] if found is None else lakeio.dataset(found, where)}
+        tables[layer] = {name: [] if found is None else lakeio.dataset(settings.lake, found, where)}
     return tables
 
 
