@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import polars as pl
 import pyarrow as pa
@@ -132,15 +132,33 @@ def scan(
     where: Mapping[str, str] | None = None,
     version: int | None = None,
 ) -> pl.LazyFrame:
-    """Lazy scan of a table's rows (where: partition values to keep); an empty frame of the
-    schema when the table has no commit yet. Polars reads the files itself."""
-    if open_table(lake, table, version) is None:
-        empty = full_schema(table, schema).empty_table()
-        frame: pl.LazyFrame = pl.from_arrow(empty).lazy()  # type: ignore[union-attr]
-    else:
-        frame = pl.scan_delta(
-            lake.uri(table), version=version, storage_options=lake.storage_options
-        )
+    """Lazy scan of a table's rows (where: partition values to keep: only their files are
+    read); an empty frame of the schema when the table has no commit yet or no such rows.
+
+    Polars reads the files itself, from the file list of the version (delta-rs gives paths
+    percent-encoded, which Polars' scan_delta does not decode: a lake under a folder with a
+    space in its name would not be found)."""
+    found = open_table(lake, table, version)
+    empty = pl.LazyFrame(schema=pl.from_arrow(full_schema(table, schema).empty_table()).schema)  # type: ignore[union-attr]
+    if found is None:
+        return _filtered(empty, where)
+    columns = found.metadata().partition_columns
+    partitions = [(k, "=", v) for k, v in (where or {}).items() if k in columns]
+    files = [unquote(uri) for uri in found.file_uris(partition_filters=partitions or None)]
+    if not files:
+        return _filtered(empty, where)
+    frame = pl.scan_parquet(
+        files,
+        hive_partitioning=bool(columns),
+        hive_schema=pl.Schema({c: pl.String for c in columns}) if columns else None,  # PARTITIONS
+        missing_columns="insert",
+        extra_columns="ignore",
+        storage_options=lake.storage_options,
+    )
+    return _filtered(frame, where)
+
+
+def _filtered(frame: pl.LazyFrame, where: Mapping[str, str] | None) -> pl.LazyFrame:
     for column, value in (where or {}).items():
         frame = frame.filter(pl.col(column) == value)
     return frame
@@ -172,7 +190,7 @@ def dataset(lake: Lake, found: DeltaTable, where: Mapping[str, str] | None = Non
 def arrow_filesystem(lake: Lake) -> tuple[pafs.FileSystem, Callable[[str], str]]:
     """Arrow's file system for the lake, and how a URI becomes a path on it."""
     if lake.is_local:
-        return pafs.LocalFileSystem(), lambda uri: uri.removeprefix("file://")
+        return pafs.LocalFileSystem(), lambda uri: unquote(uri.removeprefix("file://"))
     env = lake.storage_options or {}
     endpoint = env.get("AWS_ENDPOINT_URL", "")
     parsed = urlparse(endpoint) if endpoint else None
@@ -184,7 +202,7 @@ def arrow_filesystem(lake: Lake) -> tuple[pafs.FileSystem, Callable[[str], str]]
         endpoint_override=parsed.netloc if parsed else None,
         scheme=parsed.scheme if parsed else "https",
     )
-    return s3, lambda uri: uri.split("://", 1)[-1]
+    return s3, lambda uri: unquote(uri.split("://", 1)[-1])
 
 
 def known_ids(
