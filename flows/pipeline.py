@@ -224,6 +224,8 @@ class Runner:
 
             if self.address:
                 return DaskTaskRunner(address=self.address)
+            if parts < 2:  # a local cluster's start costs more than one partition here
+                return None
             workers = max(1, min(settings.workers, parts))
             return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                                   "processes": True})  # fmt: skip

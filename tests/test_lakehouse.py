@@ -20,6 +20,7 @@ from pathlib import Path
 import boto3
 import polars as pl
 import pytest
+from distributed import LocalCluster
 from helpers import mart_contents
 
 from flows.pipeline import pipeline
@@ -107,9 +108,12 @@ def test_a_run_on_s3_and_dask_publishes_the_marts_of_a_local_run(
     local_report, source, local_data = seeds_build
     lake = f"s3://{bucket}/tracelake"
     data = tmp_path / "data"
-    monkeypatch.setenv("TRACELAKE_WORKERS", "2")
     monkeypatch.setenv("TRACELAKE_BATCH_SIZE", "4")  # several partitions: both workers busy
-    report = pipeline(str(source), str(data), lake=lake, task_runner="dask")
+    # a cluster the run does not start, as another machine's would be
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+        report = pipeline(str(source), str(data), lake=lake, task_runner="dask",
+                          dask_address=cluster.scheduler_address)  # fmt: skip
+        assert cluster.scheduler.task_prefixes  # the partitions ran there
     assert report["published"] is True
     assert report["lake"] == lake
     assert report["stages"]["segment_extract"]["partitions"] >= 2
