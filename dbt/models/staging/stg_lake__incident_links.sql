@@ -3,8 +3,8 @@ with
 source as (
 
     select * from {{ source('lake', 'incident_links') }}
-    where extractor_version = '{{ env_var("TRACELAKE_EXTRACTOR_VERSION", "1") }}'
-        and matcher_version = '{{ env_var("TRACELAKE_MATCHER_VERSION", "1") }}'
+    where extractor_version = '{{ var("extractor_version") }}'
+        and matcher_version = '{{ var("matcher_version") }}'
 
 ),
 

@@ -3,7 +3,7 @@ with
 source as (
 
     select * from {{ source('lake', 'statistics') }}
-    where extractor_version = '{{ env_var("TRACELAKE_EXTRACTOR_VERSION", "1") }}'
+    where extractor_version = '{{ var("extractor_version") }}'
 
 ),
 
