@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -12,24 +13,27 @@ from tracelake.crashpoints import pause_here
 from tracelake.lakeio import Lake
 
 
+def _marts(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, duckdb.DuckDBPyRelation]]:
+    """Each table of schema marts, by name, as a relation (the name is a quoted identifier:
+    no path or name enters SQL text unquoted)."""
+    tables = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+    ).fetchall()
+    for (table,) in tables:
+        quoted = '"' + table.replace('"', '""') + '"'
+        yield table, con.sql(f"select * from marts.{quoted}")
+
+
 def export_marts(warehouse: Path, folder: Path) -> list[Path]:
     """Write every table of schema marts as Parquet, for tools that do not read DuckDB."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-            ).fetchall()
-        ]
-        for table in tables:
+        for table, rows in _marts(con):
             path = folder / f"{table}.parquet"
             tmp = folder / f".{table}.parquet.tmp"
-            # the table is a quoted identifier and the path never enters the SQL text
-            quoted = '"' + table.replace('"', '""') + '"'
-            con.sql(f"select * from marts.{quoted}").write_parquet(str(tmp), compression="zstd")
+            rows.write_parquet(str(tmp), compression="zstd")
             os.replace(tmp, path)
             written.append(path)
     return written
@@ -41,18 +45,9 @@ def export_marts_to_lake(warehouse: Path, lake: Lake) -> dict[str, int]:
     the lake's URL. Returns each table's new Delta version."""
     versions = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-            ).fetchall()
-        ]
-        for table in tables:
-            quoted = '"' + table.replace('"', '""') + '"'
-            rows = con.sql(f"select * from marts.{quoted}").to_arrow_table()
+        for table, rows in _marts(con):
             uri = lake.mart_uri(table)
-            write_deltalake(uri, rows, mode="overwrite", schema_mode="overwrite",
+            write_deltalake(uri, rows.to_arrow_table(), mode="overwrite", schema_mode="overwrite",
                             storage_options=lake.storage_options)  # fmt: skip
             versions[table] = DeltaTable(uri, storage_options=lake.storage_options).version()
     return versions
