@@ -110,6 +110,11 @@ class RunReport:
             f"  processed  {self.documents_processed} documents -> lake holds {self.articles} "
             f"articles, {self.statistics} statistics, {self.entities} entities",
         ]
+        if self.rebuilt_from:
+            lines.append(f"  rebuilt    from the lake as run {self.rebuilt_from}'s build read it")
+        if self.lake and self.lake_versions:
+            read = ", ".join(f"{t}@{v}" for t, v in self.lake_versions.items() if v is not None)
+            lines.append(f"  lake       {self.lake}: {read}")
         for item in self.documents_quarantined:
             lines.append(f"  quarantined {item['file']!r}: {item['reason']}")
         for item in self.documents_failed:
