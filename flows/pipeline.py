@@ -317,7 +317,7 @@ def _run(
 def _rebuild(settings: Settings, report: RunReport, run_id: str, source_run: str) -> None:
     """Build and publish the marts from the lake as the build of run source_run read it."""
     path = settings.runs_dir / f"{source_run}.json"
-    if not path.exists():
+    if Path(source_run).name != source_run or not path.exists():
         raise RunFailed(f"no report of run {source_run!r} in {settings.runs_dir}")
     earlier = RunReport(**json.loads(path.read_text()))
     if not earlier.lake_versions:

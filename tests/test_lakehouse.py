@@ -23,7 +23,7 @@ import pytest
 from distributed import LocalCluster
 from helpers import mart_contents
 
-from flows.pipeline import pipeline
+from flows.pipeline import RunFailed, pipeline
 from tracelake import lakeio, lakelock, stages
 from tracelake.config import Settings
 from tracelake.runlock import RunLocked
@@ -249,3 +249,13 @@ def test_maintain_from_the_command_line(tmp_path: Path, seeds_build: tuple) -> N
     )  # fmt: skip
     assert bad.returncode == 2
     assert "--retention-hours" in bad.stderr
+
+
+def test_a_rebuild_from_a_run_that_is_not_recorded_fails_clearly(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    source = _source(seeds_dir, tmp_path, ["single_article.txt"])
+    for wrong in ("20250101T000000Z-000000", "../elsewhere"):
+        with pytest.raises(RunFailed, match="no report of run"):
+            pipeline(str(source), str(tmp_path / "data"), lake_version=wrong)
+    assert not (tmp_path / "data" / "warehouse.duckdb").exists()
