@@ -142,9 +142,7 @@ def scan(
     empty = pl.LazyFrame(schema=pl.from_arrow(full_schema(table, schema).empty_table()).schema)  # type: ignore[union-attr]
     if found is None:
         return _filtered(empty, where)
-    columns = found.metadata().partition_columns
-    partitions = [(k, "=", v) for k, v in (where or {}).items() if k in columns]
-    files = [unquote(uri) for uri in found.file_uris(partition_filters=partitions or None)]
+    columns, files = _files(found, where)
     if not files:
         return _filtered(empty, where)
     frame = pl.scan_parquet(
@@ -156,6 +154,15 @@ def scan(
         storage_options=lake.storage_options,
     )
     return _filtered(frame, where)
+
+
+def _files(found: DeltaTable, where: Mapping[str, str] | None) -> tuple[list[str], list[str]]:
+    """The table's partition columns, and the URIs of its files in the partitions named
+    (decoded: delta-rs percent-encodes them)."""
+    columns = found.metadata().partition_columns
+    partitions = [(k, "=", v) for k, v in (where or {}).items() if k in columns]
+    uris = found.file_uris(partition_filters=partitions or None)
+    return columns, [unquote(uri) for uri in uris]
 
 
 def _filtered(frame: pl.LazyFrame, where: Mapping[str, str] | None) -> pl.LazyFrame:
@@ -171,11 +178,9 @@ def dataset(lake: Lake, found: DeltaTable, where: Mapping[str, str] | None = Non
     Built on Arrow's own file systems from the file list: a dataset on delta-rs's file system
     (DeltaTable.to_pyarrow_dataset) leaves threads that abort the process at exit ("terminate
     called without an active exception") about one time in two."""
-    columns = found.metadata().partition_columns
-    partitions = [(k, "=", v) for k, v in (where or {}).items() if k in columns]
-    files = found.file_uris(partition_filters=partitions or None)
+    columns, files = _files(found, where)
     schema = pa.schema(found.schema().to_arrow())
-    root = found.table_uri.rstrip("/")
+    root = unquote(found.table_uri.rstrip("/"))
     filesystem, strip = arrow_filesystem(lake)
     return ds.dataset(
         [strip(f) for f in files],
@@ -188,9 +193,9 @@ def dataset(lake: Lake, found: DeltaTable, where: Mapping[str, str] | None = Non
 
 
 def arrow_filesystem(lake: Lake) -> tuple[pafs.FileSystem, Callable[[str], str]]:
-    """Arrow's file system for the lake, and how a URI becomes a path on it."""
+    """Arrow's file system for the lake, and how a (decoded) URI becomes a path on it."""
     if lake.is_local:
-        return pafs.LocalFileSystem(), lambda uri: unquote(uri.removeprefix("file://"))
+        return pafs.LocalFileSystem(), lambda uri: uri.removeprefix("file://")
     env = lake.storage_options or {}
     endpoint = env.get("AWS_ENDPOINT_URL", "")
     parsed = urlparse(endpoint) if endpoint else None
@@ -202,7 +207,7 @@ def arrow_filesystem(lake: Lake) -> tuple[pafs.FileSystem, Callable[[str], str]]
         endpoint_override=parsed.netloc if parsed else None,
         scheme=parsed.scheme if parsed else "https",
     )
-    return s3, lambda uri: unquote(uri.split("://", 1)[-1])
+    return s3, lambda uri: uri.split("://", 1)[-1]
 
 
 def known_ids(
@@ -296,6 +301,8 @@ def write_parquet_atomic(table: pa.Table | pl.DataFrame, path: Path, schema: pa.
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     pq.write_table(table, tmp, compression="zstd")
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
     os.replace(tmp, path)
     return path
 
