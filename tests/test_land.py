@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tracelake import land
+from tracelake import land, read
 from tracelake.lakeio import Lake
 
 TEXT = "Police arrested 12 people in Calais.\nThe café owner was charged.\n"
@@ -125,6 +125,33 @@ def test_html_page_becomes_title_date_and_text() -> None:
     assert items[0]["date_source"] == "html_metadata"
     assert "moved 40 workers" in text
     assert "Accept cookies" not in text
+
+
+PAGE_BODY = "<p>" + "Prosecutors said the ring laundered 2 million euros. " * 4 + "</p>"
+
+
+def test_html_metadata_from_json_ld_and_the_page() -> None:
+    html = f"""<html><head><title>Shell firms &amp; a laundering ring | Example News</title>
+    <link rel="canonical" href="https://news.example/2021/05/ring">
+    <script type="application/ld+json">{{"@type": "NewsArticle",
+      "headline": "Laundering ring charged", "datePublished": "2021-05-03"}}</script>
+    </head><body><article>{PAGE_BODY}</article></body></html>"""
+    [item] = read.read_html(html)
+    # the page's own title (less the site's name) before the headline; the date of JSON-LD
+    assert (item.title, item.published, item.url) == (
+        "Shell firms & a laundering ring",
+        date(2021, 5, 3),
+        "https://news.example/2021/05/ring",
+    )
+
+
+def test_html_metadata_survives_a_broken_json_ld_block() -> None:
+    html = f"""<html><head><title>Shell firms &amp; a laundering ring</title>
+    <meta property="article:published_time" content="2020-11-20">
+    <script type="application/ld+json">{{"@type": "NewsArticle", "headline": </script>
+    </head><body><article>{PAGE_BODY}</article></body></html>"""
+    [item] = read.read_html(html)
+    assert (item.title, item.published) == ("Shell firms & a laundering ring", date(2020, 11, 20))
 
 
 def test_land_files_lands_each_content_once(tmp_path: Path) -> None:
