@@ -20,9 +20,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 from prefect.states import State
-from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from tracelake import lakeio, publish, stages, transform, validate
+from tracelake import lakeio, publish, stages, transform, validate, workers
 from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
 from tracelake.incidents import matcher_version
@@ -59,8 +59,19 @@ def land_task(settings: Settings, paths: list[Path], run_id: str) -> stages.Land
 
 
 @task(name="segment-extract", cache_policy=NO_CACHE)
-def segment_extract_task(settings: Settings, doc_ids: list[str]) -> stages.PartitionOutcome:
-    return stages.process_partition(settings, doc_ids)
+def segment_extract_task(
+    settings: Settings, doc_ids: list[str], processes: int = 0
+) -> stages.PartitionOutcome:
+    """One partition, here or (processes) in one of the run's worker processes."""
+    if not processes:
+        return stages.process_partition(settings, doc_ids)
+    future = workers.submit(processes, stages.process_partition, settings, doc_ids)
+    try:
+        return future.result()
+    except BaseException as error:
+        future.cancel()
+        workers.forget_broken(error)
+        raise
 
 
 @task(name="match-incidents", cache_policy=NO_CACHE)
@@ -226,12 +237,23 @@ class Runner:
                 return DaskTaskRunner(address=self.address)
             if parts < 2:  # a local cluster's start costs more than one partition here
                 return None
-            workers = max(1, min(settings.workers, parts))
-            return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                                  "processes": True})  # fmt: skip
+            count = max(1, min(settings.workers, parts))
+            return DaskTaskRunner(cluster_kwargs={"n_workers": count, "threads_per_worker": 1,
+                                                  "processes": True,
+                                                  "env": workers.thread_limits(count)})  # fmt: skip
         if parts < 2 or settings.workers < 2:
             return None
-        return ProcessPoolTaskRunner(max_workers=min(settings.workers, parts))
+        # Tasks in threads here, each handing its partition to one of the run's worker
+        # processes (tracelake.workers), started once and shared with land. Prefect's own
+        # process pool started each worker with its engine: 8 s before the first partition.
+        return ThreadPoolTaskRunner(max_workers=min(settings.workers, parts))
+
+    def processes(self, settings: Settings, parts: int) -> int:
+        """How many of the run's worker processes the partitions go to; 0: none, they run
+        where the task runs (here, or on a Dask worker)."""
+        if self.kind == "dask" or parts < 2 or settings.workers < 2:
+            return 0
+        return settings.workers
 
 
 def _segment_extract(
@@ -244,11 +266,15 @@ def _segment_extract(
         for doc_ids in parts:
             yield doc_ids, segment_extract_task(settings, doc_ids)
         return
+    processes = runner.processes(settings, len(parts))
+    if processes:
+        workers.pool(processes)  # started from this thread, which they live no longer than
     with task_runner as started:
         futures = [
-            (ids, started.submit(segment_extract_task, {"settings": settings, "doc_ids": ids}))
+            (ids, started.submit(segment_extract_task,
+                                 {"settings": settings, "doc_ids": ids, "processes": processes}))
             for ids in parts
-        ]
+        ]  # fmt: skip
         for doc_ids, future in futures:
             yield doc_ids, future.result()
 

@@ -151,12 +151,15 @@ def baseline(folder: Path) -> dict:
     return {"seconds": round(seconds, 3), "documents": files, "figures": figures}
 
 
+DEFAULT_WORKERS = os.cpu_count() or 1
+
+
 @dataclass
 class Setup:
     """Where the lake lives and what runs segment and extract."""
 
     lake: str = "local"  # local | s3 (moto's S3 server on 127.0.0.1, started by the bench)
-    workers: int = 1
+    workers: int = field(default_factory=lambda: DEFAULT_WORKERS)  # tracelake's default
     task_runner: str = "local"  # local | dask
 
     @property
@@ -167,7 +170,7 @@ class Setup:
     @property
     def suffix(self) -> str:
         parts = [] if self.lake == "local" else [self.lake]
-        parts += [] if self.workers == 1 else [f"w{self.workers}"]
+        parts += [] if self.workers == DEFAULT_WORKERS else [f"w{self.workers}"]
         parts += [] if self.task_runner == "local" else [self.task_runner]
         return "".join(f"-{p}" for p in parts)
 
@@ -325,7 +328,9 @@ def main() -> None:
         default="local",
         help="the lake on local disk or on S3 (moto's server on 127.0.0.1)",
     )
-    parser.add_argument("--workers", type=int, default=1, help="TRACELAKE_WORKERS of the runs")
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="TRACELAKE_WORKERS (one per core)"
+    )
     parser.add_argument("--task-runner", choices=("local", "dask"), default="local")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

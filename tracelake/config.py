@@ -80,10 +80,11 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "data")
     max_file_bytes: int = 20 * 1024 * 1024
     batch_size: int = 2000
-    # Processes that segment and extract partitions side by side. One by default: Polars and
-    # the language detector already keep every core busy within one process, and on 2 cores
-    # two workers took 42 s where one took 23 s (make bench, 1,000 documents).
-    workers: int = 1
+    # Processes that segment and extract partitions side by side, each with its share of the
+    # cores for Polars and the language detector (tracelake/workers.py): one per core. On 2
+    # cores two took 11.0 s over 2,000 bench documents where one process with both cores
+    # took 13.3 s. 1: all in the flow's process.
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     # Processes that read the files of a batch side by side while landing (pure Python: one
     # per core pays; 2,000 bench files took 12.5 s on two where one took 25 s). The flow's
     # process writes the lake.

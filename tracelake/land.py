@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import atexit
 import codecs
 import hashlib
-import multiprocessing
 import os
 import stat
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
+import tracelake.workers
 from tracelake import archives, charset, lakeio, read
 from tracelake.read import UnreadableInput
 from tracelake.schemas import RAW_DOCUMENTS
@@ -330,17 +326,6 @@ MIN_FILES_PER_WORKER = 200
 PIECE_FILES = 100
 
 
-@lru_cache(maxsize=1)
-def _reading_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes kept for every batch of the run: their imports and the date parsers'
-    warm-up are paid once. forkserver: they start from a clean interpreter, not a copy of
-    this one, whose Polars and Prefect threads may hold locks at the moment of a fork."""
-    context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    atexit.register(pool.shutdown, wait=False, cancel_futures=True)
-    return pool
-
-
 def land_files_side_by_side(
     paths: list[Path],
     source: Path,
@@ -353,14 +338,14 @@ def land_files_side_by_side(
     in order: the same rows, and a document in two pieces lands from the first. Files landed
     before are told here by their hash, so the workers need not know the lake."""
     landed_at = datetime.now(UTC)
-    workers = min(workers, len(paths) // MIN_FILES_PER_WORKER)
-    if workers < 2:
+    if min(workers, len(paths) // MIN_FILES_PER_WORKER) < 2:
         return land_files(paths, source, run_id, known, max_file_bytes, landed_at)
     todo, present = _not_landed(paths, source, known, max_file_bytes)
     pieces = [todo[i : i + PIECE_FILES] for i in range(0, len(todo), PIECE_FILES)]
-    pool = _reading_pool(workers)
     futures = [
-        pool.submit(land_files, piece, source, run_id, set(), max_file_bytes, landed_at)
+        tracelake.workers.submit(
+            workers, land_files, piece, source, run_id, set(), max_file_bytes, landed_at
+        )
         for piece in pieces
     ]
     try:
@@ -368,8 +353,7 @@ def land_files_side_by_side(
     except BaseException as error:  # a stopped run does not wait for the pieces not started
         for future in futures:
             future.cancel()
-        if isinstance(error, BrokenProcessPool):
-            _reading_pool.cache_clear()  # a worker died: the next batch starts new ones
+        tracelake.workers.forget_broken(error)  # a worker died: the next batch starts new ones
         raise
     merged = merge_results(results, known)
     merged.present[:0] = present

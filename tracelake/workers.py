@@ -1,0 +1,104 @@
+"""The run's worker processes: started once, then shared by land (reading files) and by
+segment and extract (a partition each), so that both keep every core busy.
+
+Each worker gets its share of the cores for the thread pools of Polars and of the language
+detector, which are sized once, as a process starts: left at a thread per core each, two
+workers on 2 cores ran four busy threads and segmented no faster than one process alone.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+
+
+def thread_limits(workers: int) -> dict[str, str]:
+    """The thread pools' sizes for each of `workers` processes sharing this machine's cores."""
+    threads = str(max(1, (os.cpu_count() or 1) // max(workers, 1)))
+    return {"POLARS_MAX_THREADS": threads, "RAYON_NUM_THREADS": threads}
+
+
+@contextmanager
+def environment(variables: dict[str, str]) -> Iterator[None]:
+    """os.environ with variables set, for the processes started meanwhile; then as it was."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _die_with_parent() -> None:
+    """A worker is killed with the thread that started it (Linux): a killed run leaves no
+    worker writing to the lake behind it. Elsewhere workers end when they next ask for work."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+
+
+def pool(workers: int) -> ProcessPoolExecutor:
+    """`workers` processes, started at the first call and kept for the rest of the run. Call
+    it first from a thread that lives as long (the flow's): the workers die with that thread.
+    spawn: each starts from a clean interpreter, not a copy of this one, whose Polars and
+    Prefect threads may hold locks at the moment of a fork, and reads its thread limits as
+    it starts."""
+    if workers in _pools:
+        return _pools[workers]
+    shutdown()  # one pool at a time: another size replaces it
+    executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_die_with_parent,
+    )
+    # A process is started at a submit that finds none idle: these start all of them at once,
+    # while the limits are set.
+    with environment(thread_limits(workers)):
+        started = [executor.submit(_ready) for _ in range(workers)]
+        for future in started:
+            future.result()
+    _pools[workers] = executor
+    return executor
+
+
+def submit(workers: int, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
+    """fn(*args) in one of the run's `workers` worker processes."""
+    return pool(workers).submit(fn, *args, **kwargs)
+
+
+def forget_broken(error: BaseException) -> None:
+    """After a worker died (BrokenProcessPool), the next call starts new ones."""
+    if isinstance(error, BrokenProcessPool):
+        shutdown()
+
+
+@atexit.register
+def shutdown() -> None:
+    """Stop the workers, without waiting for them."""
+    while _pools:
+        _, executor = _pools.popitem()
+        executor.shutdown(wait=False, cancel_futures=True)
