@@ -135,6 +135,8 @@ def _stage(report: RunReport, name: str, started: float, **counts: object) -> No
         f"{key}peak_rss_mib": round(resource.getrusage(who).ru_maxrss / 1024)
         for key, who in (("", resource.RUSAGE_SELF), ("children_", resource.RUSAGE_CHILDREN))
     }
+    if (in_workers := workers.peak_rss_mib()) is not None:  # each worker process's, the most
+        peak["workers_peak_rss_mib"] = in_workers
     report.stages[name] = {"seconds": round(time.perf_counter() - started, 3), **counts, **peak}
     report.write()  # `tracelake status` shows how far a running (or killed) run got
 
@@ -181,6 +183,7 @@ def pipeline(
             logger.error("run %s failed: %s", run_id, error)
             raise
         finally:
+            workers.shutdown()  # stopped or failed on the way: none outlives its run
             _tell_operator(settings, report)
     logger.info("run %s succeeded\n%s", run_id, report.summary())
     return to_dict(report)
@@ -325,6 +328,7 @@ def _run(
         report, "segment_extract", started, documents=report.documents_processed,
         partitions=len(parts), workers=min(settings.workers, len(parts)),
     )  # fmt: skip
+    workers.shutdown()  # their memory back before match and the build
 
     started = time.perf_counter()
     matched = match_incidents_task(settings, run_id)

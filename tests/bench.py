@@ -71,6 +71,7 @@ class RunMeasure:
     exit_code: int
     stages: dict[str, float] = field(default_factory=dict)
     stage_peak_rss_mib: dict[str, int | None] = field(default_factory=dict)  # the flow's process
+    workers_peak_rss_mib: int | None = None  # the largest of the worker processes
     documents_landed: int = 0
     documents_processed: int = 0
 
@@ -210,7 +211,8 @@ def s3_server() -> Iterator[dict[str, str]]:
 def run_pipeline(
     source: Path, data: Path, setup: Setup | None = None, env: dict[str, str] | None = None
 ) -> RunMeasure:
-    """`tracelake run` as a user starts it; the peak RSS is that of its whole process tree."""
+    """`tracelake run` as a user starts it; the peak RSS is that of the largest process of its
+    tree (the flow's, dbt's or a worker's)."""
     setup = setup or Setup()
     exe = Path(sys.executable).parent / "tracelake"
     args = [str(exe), "run", "--source", str(source), "--data-dir", str(data),
@@ -237,6 +239,11 @@ def run_pipeline(
         measure.stage_peak_rss_mib = {
             name: stage.get("peak_rss_mib") for name, stage in report["stages"].items()
         }
+        # worker processes are not waited for one by one: their peaks come from the report
+        in_workers = [s["workers_peak_rss_mib"] for s in report["stages"].values()
+                      if s.get("workers_peak_rss_mib")]  # fmt: skip
+        measure.workers_peak_rss_mib = max(in_workers, default=None)
+        measure.peak_rss_mib = max(measure.peak_rss_mib, *in_workers)
         measure.documents_landed = report.get("documents_landed", 0)
         measure.documents_processed = report.get("documents_processed", 0)
     return measure

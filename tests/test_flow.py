@@ -243,4 +243,6 @@ def test_partitions_side_by_side_give_the_marts_of_one_process(
     assert report["documents_processed"] == len(list(source.iterdir()))
     assert report["stages"]["segment_extract"]["partitions"] == 2
     assert report["stages"]["segment_extract"]["workers"] == 2
+    assert report["stages"]["segment_extract"]["workers_peak_rss_mib"] > 0  # ran in workers
+    assert "workers_peak_rss_mib" not in report["stages"]["dbt_build"]  # they stopped
     assert mart_rows(tmp_path / "data" / "warehouse.duckdb") == mart_rows(data / "warehouse.duckdb")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -59,6 +60,7 @@ def _ready() -> int:
 
 
 _pools: dict[int, ProcessPoolExecutor] = {}
+_pids: list[int] = []  # of the workers now started
 
 
 def pool(workers: int) -> ProcessPoolExecutor:
@@ -79,8 +81,7 @@ def pool(workers: int) -> ProcessPoolExecutor:
     # while the limits are set.
     with environment(thread_limits(workers)):
         started = [executor.submit(_ready) for _ in range(workers)]
-        for future in started:
-            future.result()
+        _pids[:] = sorted({future.result() for future in started})
     _pools[workers] = executor
     return executor
 
@@ -96,9 +97,23 @@ def forget_broken(error: BaseException) -> None:
         shutdown()
 
 
+def peak_rss_mib() -> int | None:
+    """The most memory any of the workers has held (Linux's VmHWM), or None without workers."""
+    peaks = []
+    for pid in _pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:  # gone, or not Linux
+            continue
+        peaks += [int(line.split()[1]) // 1024 for line in status.splitlines()
+                  if line.startswith("VmHWM:")]  # fmt: skip
+    return max(peaks, default=None)
+
+
 @atexit.register
 def shutdown() -> None:
     """Stop the workers, without waiting for them."""
+    _pids.clear()
     while _pools:
         _, executor = _pools.popitem()
         executor.shutdown(wait=False, cancel_futures=True)
