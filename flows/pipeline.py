@@ -183,7 +183,7 @@ def pipeline(
             logger.error("run %s failed: %s", run_id, error)
             raise
         finally:
-            workers.shutdown()  # stopped or failed on the way: none outlives its run
+            workers.shutdown(kill=True)  # stopped or failed on the way: none outlives its run
             _tell_operator(settings, report)
     logger.info("run %s succeeded\n%s", run_id, report.summary())
     return to_dict(report)
@@ -273,13 +273,19 @@ def _segment_extract(
     if processes:
         workers.pool(processes)  # started from this thread, which they live no longer than
     with task_runner as started:
-        futures = [
-            (ids, started.submit(segment_extract_task,
-                                 {"settings": settings, "doc_ids": ids, "processes": processes}))
-            for ids in parts
-        ]  # fmt: skip
-        for doc_ids, future in futures:
-            yield doc_ids, future.result()
+        try:
+            arguments = {"settings": settings, "processes": processes}
+            futures = [
+                (ids, started.submit(segment_extract_task, arguments | {"doc_ids": ids}))
+                for ids in parts
+            ]
+            for doc_ids, future in futures:
+                yield doc_ids, future.result()
+        except BaseException:
+            # A stopped or failed run: the task runner's exit waits for the partitions under
+            # way, which must not run on.
+            workers.shutdown(kill=True)
+            raise
 
 
 def _run(

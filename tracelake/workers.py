@@ -111,8 +111,13 @@ def peak_rss_mib() -> int | None:
 
 
 @atexit.register
-def shutdown() -> None:
-    """Stop the workers, without waiting for them."""
+def shutdown(kill: bool = False) -> None:
+    """Stop the workers, without waiting for them; kill: at once, in the middle of their work
+    (a run stopped or failed: what they leave half written the next run removes)."""
+    if kill:
+        for pid in _pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
     _pids.clear()
     while _pools:
         _, executor = _pools.popitem()
