@@ -168,6 +168,21 @@ def test_a_later_run_matches_only_new_articles_and_renames_nothing() -> None:
     assert incidents.match(articles, statistics, entities, every, "run-3").is_empty()
 
 
+def test_keys_kept_from_before_give_the_links_without_the_old_texts() -> None:
+    first = match(CALAIS_EN, LISBON)
+    articles, statistics, entities = lake(CALAIS_EN, LISBON, CALAIS_FR, OSTEND)
+    made_here = incidents.match(articles, statistics, entities, first, "run-2")
+    keyed = incidents.in_key_order(incidents.keys(articles, statistics, entities))
+    new = ~pl.col("article_id").is_in(first.get_column("article_id").implode())
+    # the articles linked before without their texts: their keys stand for them
+    no_old_texts = articles.with_columns(
+        title=pl.when(new).then("title"), body=pl.when(new).then("body")
+    )
+    kept = incidents.match(no_old_texts, statistics, entities, first, "run-2", keyed.sample(
+        fraction=1.0, shuffle=True, seed=3))  # fmt: skip
+    assert kept.equals(made_here)
+
+
 def test_candidates_are_never_all_pairs() -> None:
     articles, statistics, entities = lake(CALAIS_EN, CALAIS_FR, LISBON, SENTINEL)
     keyed = incidents.keys(articles, statistics, entities)

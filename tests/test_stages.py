@@ -72,6 +72,27 @@ def test_k_new_files_are_exactly_the_work_of_the_next_pass(
     assert sorted(pending) == sorted(sha(settings.source_dir / name) for name in new)
 
 
+def test_a_later_match_makes_the_keys_of_its_new_articles_only(
+    settings: Settings, seeds_dir: Path
+) -> None:
+    one_pass(settings, "run-1")
+    stages.match_incidents(settings, "run-1")
+    before = stages.incident_keys(settings).collect()
+    linked = stages.incident_links(settings).collect().get_column("article_id")
+    assert set(before.get_column("article_id")) == set(linked)  # every in-scope article
+    for name in ("multi_article_page.txt", "revision_diff.txt"):
+        shutil.copy(seeds_dir / name, settings.source_dir / name)
+    one_pass(settings, "run-2")
+    stages.match_incidents(settings, "run-2")
+    after = stages.incident_keys(settings).collect()
+    links = stages.incident_links(settings).collect()
+    new = set(links.filter(pl.col("run_id") == "run-2").get_column("article_id"))
+    assert new and set(after.get_column("article_id")) == set(links.get_column("article_id"))
+    made = after.join(before, on=["article_id", "key"], how="anti")
+    assert set(made.get_column("article_id")) == new  # the old articles' keys were read
+    assert len(after) == len(before) + len(made)
+
+
 def test_a_new_extractor_version_reprocesses_everything_then_replaces_the_old_rows(
     settings: Settings,
 ) -> None:

@@ -79,7 +79,7 @@ DISTINCT_NAME = 4.0
 NAME_CONFLICT = 0.5
 EVIDENCE_KEYS = 6  # shared keys kept as evidence, heaviest first
 
-# lake/staged/incident_links/<version>/part-<run_id>.parquet: one row per in-scope article.
+# The lake's incident_links: one row per in-scope article.
 INCIDENT_LINKS = pa.schema(
     [
         pa.field("article_id", pa.string(), nullable=False),
@@ -92,6 +92,16 @@ INCIDENT_LINKS = pa.schema(
         # the date of the event the article gives (event_date below), when it gives one
         pa.field("event_date", pa.date32()),
         pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+# The lake's incident_keys: the keys (`keys`) of the articles matched before. An article's
+# keys come from it alone, so a run makes those of its new articles and reads the others'.
+INCIDENT_KEYS = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("key", pa.string(), nullable=False),
+        pa.field("weight", pa.float64(), nullable=False),
+        pa.field("is_block", pa.bool_(), nullable=False),
     ]
 )
 
@@ -148,7 +158,12 @@ def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFram
         return parts[0]
     if not parts:
         return _keys_of(articles, statistics, entities)
-    return pl.concat(parts).sort(["article_id", "weight", "key"], descending=[False, True, False])
+    return in_key_order(pl.concat(parts))
+
+
+def in_key_order(keyed: pl.DataFrame) -> pl.DataFrame:
+    """Keys in the order `keys` gives them: by article, heaviest first."""
+    return keyed.sort(["article_id", "weight", "key"], descending=[False, True, False])
 
 
 def _keys_of(
@@ -518,12 +533,15 @@ def match(
     entities: pl.DataFrame,
     links: pl.DataFrame,
     run_id: str,
+    keyed: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Incident links (INCIDENT_LINKS) of the in-scope articles that `links` (those written
     before) does not hold yet.
 
     `articles` are the in-scope articles (relevant, not copies) of the lake, with article_id,
     title, body, language and published_date; `statistics` and `entities` their rows.
+    `keyed`: the keys of the articles within reach of the new ones (`keys`, in_key_order),
+    made before; then only the new articles need their title and body.
     """
     linked = set(links.get_column("article_id").to_list())
     new_ids = [a for a in articles.get_column("article_id").to_list() if a not in linked]
@@ -533,7 +551,10 @@ def match(
     ids = window.get_column("article_id").to_list()
     statistics = statistics.filter(pl.col("article_id").is_in(ids))
     entities = entities.filter(pl.col("article_id").is_in(ids))
-    keyed = keys(window, statistics, entities)
+    if keyed is None:
+        keyed = keys(window, statistics, entities)
+    else:
+        keyed = in_key_order(keyed.filter(pl.col("article_id").is_in(ids)))
     pairs = candidate_pairs(keyed, window.select("article_id", "published_date"), new_ids)
     known = dict(links.select("article_id", "incident_id").iter_rows())
     profiles = profiles_of(window, statistics, entities, keyed, dated=new_ids)

@@ -10,6 +10,7 @@ put that fails when another writer took the version). Tables, by name:
     entities        staged/entities         "
     processed       staged/processed        the ledger: which batches are whole
     incident_links  staged/incident_links   partitioned by extractor_version, matcher_version
+    incident_keys   staged/incident_keys    "  (the matcher's keys of the articles it has seen)
     quarantine      quarantine              files that could not be landed, with their bytes
 
 The URL is a local path or what delta-rs reads (s3://bucket/prefix, ...); credentials and
@@ -40,6 +41,7 @@ TABLES = {
     "entities": "staged/entities",
     "processed": "staged/processed",
     "incident_links": "staged/incident_links",
+    "incident_keys": "staged/incident_keys",
     "quarantine": "quarantine",
 }
 # The bookkeeping columns the lake adds to a table's own schema (tracelake/schemas.py).
@@ -50,13 +52,14 @@ PARTITIONS: dict[str, tuple[str, ...]] = {
     "entities": ("extractor_version",),
     "processed": ("extractor_version",),
     "incident_links": ("extractor_version", "matcher_version"),
+    "incident_keys": ("extractor_version", "matcher_version"),
     "quarantine": (),
 }
-BATCH_KEY = "batch_key"
+BATCH_KEY = "batch_key"  # the staged tables' column naming the batch that wrote a row
 WRITER = WriterProperties(compression="ZSTD")
 # A commit that conflicts with another writer's (Delta's optimistic concurrency) is tried
 # again on the new version this many times in all.
-COMMIT_ATTEMPTS = 5  # the staged tables' column naming the batch that wrote a row
+COMMIT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)

@@ -257,7 +257,8 @@ def remove_superseded(settings: Settings) -> dict[str, int]:
                for table in (*STAGED_TABLES, "processed")}  # fmt: skip
     matcher = lakeio.sql_text(incidents.matcher_version())
     links = f"{other} OR matcher_version <> {matcher}"  # or matched by an earlier matcher
-    removed["incident_links"] = lakeio.delete(settings.lake, "incident_links", links)
+    for table in ("incident_links", "incident_keys"):
+        removed[table] = lakeio.delete(settings.lake, table, links)
     return removed
 
 
@@ -373,25 +374,41 @@ def incident_links(settings: Settings) -> pl.LazyFrame:
                        links_version(settings))  # fmt: skip
 
 
+def incident_keys(settings: Settings) -> pl.LazyFrame:
+    return lakeio.scan(settings.lake, "incident_keys", incidents.INCIDENT_KEYS,
+                       links_version(settings))  # fmt: skip
+
+
 def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     """Link the in-scope articles not yet linked to incidents: one commit per run, so a
-    killed run leaves its articles to the next run to match."""
+    killed run leaves its articles to the next run to match. The keys of the articles met
+    for the first time are kept (incident_keys, a commit before the links'): a later run
+    reads them, and needs the texts of its new articles only."""
     links = incident_links(settings).select(incidents.INCIDENT_LINKS.names).collect()
     in_scope = staged(settings, "articles").filter(
         pl.col("is_relevant") & pl.col("duplicate_of").is_null()
     )
-    # Texts only of the articles within reach of a new one's date: memory and time follow
-    # what arrived, not the size of the lake.
+    # The articles within reach of a new one's date: memory and time follow what arrived,
+    # not the size of the lake.
     dates = in_scope.select("article_id", "published_date").collect()
     linked = set(links.get_column("article_id").to_list())
     new_ids = [a for a in dates.get_column("article_id").to_list() if a not in linked]
     reach = incidents.within_reach(dates, new_ids) if new_ids else dates.clear()
-    articles = (
-        in_scope.filter(pl.col("article_id").is_in(reach.get_column("article_id").implode()))
-        .select("article_id", "title", "body", "language", "published_date")
+    ids = reach.get_column("article_id").to_list()
+    stored = (
+        incident_keys(settings)
+        .filter(pl.col("article_id").is_in(ids))
+        .select(incidents.INCIDENT_KEYS.names)
         .collect()
     )
-    ids = articles.get_column("article_id").to_list()
+    keyed_before = set(stored.get_column("article_id").to_list())
+    unkeyed = [a for a in ids if a not in keyed_before]
+    texts = (
+        in_scope.filter(pl.col("article_id").is_in([*unkeyed, *new_ids]))
+        .select("article_id", "title", "body", "language")
+        .collect()
+    )
+    articles = reach.join(texts, on="article_id", how="left")
     statistics = (
         staged(settings, "statistics")
         .filter(pl.col("article_id").is_in(ids))
@@ -404,7 +421,15 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
         .select("article_id", "entity_type", "entity_id", "char_start")
         .collect()
     )
-    new = incidents.match(articles, statistics, entities, links, run_id)
+    made = (
+        incidents.keys(articles.filter(pl.col("article_id").is_in(unkeyed)), statistics, entities)
+        .select(incidents.INCIDENT_KEYS.names)
+    )  # fmt: skip
+    if len(made):
+        lakeio.write(settings.lake, "incident_keys", made, incidents.INCIDENT_KEYS,
+                     links_version(settings))  # fmt: skip
+    keyed = incidents.in_key_order(pl.concat([stored, made]))
+    new = incidents.match(articles, statistics, entities, links, run_id, keyed)
     if len(new):
         lakeio.write(settings.lake, "incident_links", new, incidents.INCIDENT_LINKS,
                      links_version(settings))  # fmt: skip
