@@ -243,7 +243,7 @@ def run_pipeline(
         in_workers = [s["workers_peak_rss_mib"] for s in report["stages"].values()
                       if s.get("workers_peak_rss_mib")]  # fmt: skip
         measure.workers_peak_rss_mib = max(in_workers, default=None)
-        measure.peak_rss_mib = max(measure.peak_rss_mib, *in_workers)
+        measure.peak_rss_mib = max([measure.peak_rss_mib, *in_workers])
         measure.documents_landed = report.get("documents_landed", 0)
         measure.documents_processed = report.get("documents_processed", 0)
     return measure

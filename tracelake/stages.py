@@ -428,8 +428,7 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     if len(made):
         lakeio.write(settings.lake, "incident_keys", made, incidents.INCIDENT_KEYS,
                      links_version(settings))  # fmt: skip
-    keyed = incidents.in_key_order(pl.concat([stored, made]))
-    new = incidents.match(articles, statistics, entities, links, run_id, keyed)
+    new = incidents.match(articles, statistics, entities, links, run_id, pl.concat([stored, made]))
     if len(new):
         lakeio.write(settings.lake, "incident_links", new, incidents.INCIDENT_LINKS,
                      links_version(settings))  # fmt: skip
