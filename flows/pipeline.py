@@ -231,8 +231,9 @@ class Runner:
         if self.kind not in ("local", "dask"):
             raise ValueError(f"task runner must be local or dask, not {self.kind!r}")
 
-    def task_runner(self, settings: Settings, parts: int) -> TaskRunner | None:
-        """Prefect's task runner for this many partitions; None: run them here, in order."""
+    def task_runner(self, settings: Settings, parts: int, processes: int) -> TaskRunner | None:
+        """Prefect's task runner for this many partitions (to `processes` worker processes);
+        None: their tasks run here, in order."""
         if self.kind == "dask":
             from prefect_dask import DaskTaskRunner
 
@@ -244,34 +245,35 @@ class Runner:
             return DaskTaskRunner(cluster_kwargs={"n_workers": count, "threads_per_worker": 1,
                                                   "processes": True,
                                                   "env": workers.thread_limits(count)})  # fmt: skip
-        if parts < 2 or settings.workers < 2:
+        if parts < 2 or not processes:
             return None
         # Tasks in threads here, each handing its partition to one of the run's worker
         # processes (tracelake.workers), started once and shared with land. Prefect's own
         # process pool started each worker with its engine: 8 s before the first partition.
-        return ThreadPoolTaskRunner(max_workers=min(settings.workers, parts))
+        return ThreadPoolTaskRunner(max_workers=min(processes, parts))
 
-    def processes(self, settings: Settings, parts: int) -> int:
-        """How many of the run's worker processes the partitions go to; 0: none, they run
-        where the task runs (here, or on a Dask worker)."""
-        if self.kind == "dask" or parts < 2 or settings.workers < 2:
+    def processes(self, settings: Settings, documents: int) -> int:
+        """How many of the run's worker processes segment and extract this many documents;
+        0: none, they run where the task runs (here, or on a Dask worker). Even one partition
+        goes to a worker when it is worth a worker's start: the flow's process then never
+        holds a partition's memory."""
+        if self.kind == "dask" or settings.workers < 2 or documents < stages.MIN_PARTITION:
             return 0
         return settings.workers
 
 
 def _segment_extract(
-    settings: Settings, parts: list[list[str]], runner: Runner
+    settings: Settings, parts: list[list[str]], runner: Runner, processes: int
 ) -> Iterator[tuple[list[str], stages.PartitionOutcome]]:
     """Each partition's outcome, in order. Partitions run side by side on the task runner
-    (worker processes, or a Dask cluster), else one after another here."""
-    task_runner = runner.task_runner(settings, len(parts)) if parts else None
-    if task_runner is None:
-        for doc_ids in parts:
-            yield doc_ids, segment_extract_task(settings, doc_ids)
-        return
-    processes = runner.processes(settings, len(parts))
+    (`processes` worker processes, or a Dask cluster), else one after another from here."""
     if processes:
         workers.pool(processes)  # started from this thread, which they live no longer than
+    task_runner = runner.task_runner(settings, len(parts), processes) if parts else None
+    if task_runner is None:
+        for doc_ids in parts:
+            yield doc_ids, segment_extract_task(settings, doc_ids, processes)
+        return
     with task_runner as started:
         try:
             arguments = {"settings": settings, "processes": processes}
@@ -316,14 +318,18 @@ def _run(
     progress.stage("segment", len(pending))
     progress.stage("extract", len(pending))
     parts = stages.partitions(pending, settings.batch_size, settings.workers)
-    for doc_ids, outcome in _segment_extract(settings, parts, runner):
+    processes = runner.processes(settings, len(pending))
+    for doc_ids, outcome in _segment_extract(settings, parts, runner, processes):
         report.documents_processed += outcome.documents
         report.documents_failed.extend(outcome.failed)
         for failed in outcome.failed:  # left pending: the next run tries them again
             get_run_logger().error("segment/extract failed on %(file)s: %(error)s", failed)
         progress.advance("segment", len(doc_ids))
         progress.advance("extract", len(doc_ids))
-    stages.reconcile_duplicates(settings)
+    if processes:  # its merge rewrites the articles' files: their memory stays in a worker
+        workers.submit(processes, stages.reconcile_duplicates, settings).result()
+    else:
+        stages.reconcile_duplicates(settings)
     stages.remove_superseded(settings)
     stages.ensure_lake_tables(settings)
     counts = stages.staged_counts(settings)
@@ -332,7 +338,8 @@ def _run(
     )  # fmt: skip
     _stage(
         report, "segment_extract", started, documents=report.documents_processed,
-        partitions=len(parts), workers=min(settings.workers, len(parts)),
+        partitions=len(parts),
+        workers=processes or (min(settings.workers, len(parts)) if runner.kind == "dask" else 1),
     )  # fmt: skip
     workers.shutdown()  # their memory back before match and the build
 
