@@ -24,7 +24,7 @@ from distributed import LocalCluster
 from helpers import mart_contents
 
 from flows.pipeline import RunFailed, pipeline
-from tracelake import lakeio, lakelock, stages
+from tracelake import lakeio, lakelock, stages, workers
 from tracelake.config import Settings
 from tracelake.runlock import RunLocked
 from tracelake.schemas import RAW_DOCUMENTS
@@ -69,16 +69,10 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 server.kill()
                 pytest.fail(f"moto's S3 server did not start: {log.read_text()[-2000:]}")
             time.sleep(0.2)
-    saved = {name: os.environ.get(name) for name in (*S3_ENV, "AWS_ENDPOINT_URL")}
-    os.environ.update(S3_ENV | {"AWS_ENDPOINT_URL": url})
     try:
-        yield url
+        with workers.environment(S3_ENV | {"AWS_ENDPOINT_URL": url}):
+            yield url
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         server.terminate()
         server.wait(timeout=20)
 

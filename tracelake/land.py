@@ -319,9 +319,10 @@ def land_files(
 
 
 # Reading files is pure Python (HTML extraction, Markdown, charset detection): it takes one
-# core, so a batch is read by one process per core when it is large enough to repay starting
-# them (each imports the readers afresh): 2,000 bench files took 12.5 s on two where one took
-# 25 s. Pieces of PIECE_FILES keep the processes evenly busy whatever the mix of formats.
+# core, so a batch is read by one process per core (the run's workers, tracelake/workers.py)
+# when it is large enough to repay starting them: 2,000 bench files took 12.5 s on two where
+# one took 25 s. Pieces of PIECE_FILES keep the processes evenly busy whatever the mix of
+# formats.
 MIN_FILES_PER_WORKER = 200
 PIECE_FILES = 100
 
