@@ -4,8 +4,11 @@ and their end."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -50,3 +53,15 @@ def test_a_pool_of_another_size_replaces_the_first(two_workers: ProcessPoolExecu
     other = workers.pool(1)
     assert other is not first
     assert workers.submit(1, _threads).result()[0] == os.cpu_count()
+
+
+def test_a_stopped_run_kills_its_busy_workers(two_workers: ProcessPoolExecutor) -> None:
+    busy = workers.submit(2, time.sleep, 60)
+    pids = workers.pids()
+    assert len(pids) == 2
+    workers.shutdown(kill=True)
+    with pytest.raises(BrokenProcessPool):
+        busy.result(timeout=30)
+    for pid in pids:  # gone, or a zombie waiting to be reaped
+        status = Path(f"/proc/{pid}/status")
+        assert not status.exists() or "zombie" in status.read_text()

@@ -97,6 +97,11 @@ def forget_broken(error: BaseException) -> None:
         shutdown()
 
 
+def pids() -> list[int]:
+    """The process ids of the workers now started."""
+    return list(_pids)
+
+
 def peak_rss_mib() -> int | None:
     """The most memory any of the workers has held (Linux's VmHWM), or None without workers."""
     peaks = []
