@@ -55,13 +55,34 @@ def test_a_pool_of_another_size_replaces_the_first(two_workers: ProcessPoolExecu
     assert workers.submit(1, _threads).result()[0] == os.cpu_count()
 
 
-def test_a_stopped_run_kills_its_busy_workers(two_workers: ProcessPoolExecutor) -> None:
-    busy = workers.submit(2, time.sleep, 60)
+def _sleep_once_begun(marker: Path) -> None:
+    marker.write_text("begun")
+    time.sleep(60)
+
+
+def test_a_stopped_run_kills_its_busy_workers(
+    two_workers: ProcessPoolExecutor, tmp_path: Path
+) -> None:
     pids = workers.pids()
     assert len(pids) == 2
+    marker = tmp_path / "begun"
+    busy = workers.submit(2, _sleep_once_begun, marker)
+    deadline = time.monotonic() + 30
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the worker never began"
+        time.sleep(0.05)
     workers.shutdown(kill=True)
     with pytest.raises(BrokenProcessPool):
         busy.result(timeout=30)
-    for pid in pids:  # gone, or a zombie waiting to be reaped
-        status = Path(f"/proc/{pid}/status")
-        assert not status.exists() or "zombie" in status.read_text()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids):  # SIGKILL takes a moment to land
+        assert time.monotonic() < deadline, "a killed worker is still running"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs: neither gone nor a zombie waiting to be reaped."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False

@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import ctypes
 import multiprocessing
+import multiprocessing.queues
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+START_SECONDS = 120  # for a worker to start (imports on a busy machine)
 
 
 def thread_limits(workers: int) -> dict[str, str]:
@@ -55,6 +57,12 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def _start(started: multiprocessing.queues.Queue) -> None:
+    """A worker's first step: it dies with the run, and tells the run its process id."""
+    _die_with_parent()
+    started.put(os.getpid())
+
+
 def _ready() -> int:
     return os.getpid()
 
@@ -72,16 +80,17 @@ def pool(workers: int) -> ProcessPoolExecutor:
     if workers in _pools:
         return _pools[workers]
     shutdown()  # one pool at a time: another size replaces it
+    context = multiprocessing.get_context("spawn")
+    started = context.Queue()
     executor = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_die_with_parent,
+        max_workers=workers, mp_context=context, initializer=_start, initargs=(started,)
     )
     # A process is started at a submit that finds none idle: these start all of them at once,
-    # while the limits are set.
+    # while the limits are set (one of them may run several of these).
     with environment(thread_limits(workers)):
-        started = [executor.submit(_ready) for _ in range(workers)]
-        _pids[:] = sorted({future.result() for future in started})
+        for future in [executor.submit(_ready) for _ in range(workers)]:
+            future.result()
+        _pids[:] = sorted(started.get(timeout=START_SECONDS) for _ in range(workers))
     _pools[workers] = executor
     return executor
 
