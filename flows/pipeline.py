@@ -91,7 +91,9 @@ def validate_lake_task(settings: Settings, versions: dict[str, int | None]) -> d
 def dbt_build_task(
     settings: Settings, warehouse: Path, versions: dict[str, int | None], matcher: str | None
 ) -> transform.DbtResult:
-    return transform.run_dbt(settings, warehouse, "build", lake_versions=versions, matcher=matcher)
+    return transform.run_dbt(
+        settings, warehouse, "build", transform.BUILD_ARGS, lake_versions=versions, matcher=matcher
+    )
 
 
 @task(name="dbt-docs", cache_policy=NO_CACHE)

@@ -51,3 +51,22 @@ def test_docs_are_regenerated_only_when_the_dbt_project_changes(
     model = project / "models" / "marts" / "fct_prices.sql"
     model.write_text(model.read_text() + "\n", encoding="utf-8")
     assert not transform.docs_are_current(settings)
+
+
+def test_the_dbt_unit_tests_pass_and_the_pipeline_build_leaves_them_out(
+    seeds_build: tuple[dict, Path, Path], tmp_path: Path
+) -> None:
+    _, source, data = seeds_build
+    # the lake of the seeds' run, read; the warehouse and dbt's target here
+    settings = Settings.from_env(source_dir=source, data_dir=tmp_path, lake_url=str(data / "lake"))
+    result = transform.run_dbt(
+        settings, tmp_path / "unit.duckdb", "build", transform.UNIT_TEST_ARGS
+    )
+    assert result.success, result.log_tail
+    run = json.loads((transform.dbt_target_dir(settings) / "run_results.json").read_text())
+    kinds = [node["unique_id"].split(".")[0] for node in run["results"]]
+    assert kinds.count("unit_test") >= 10
+    assert "test" not in kinds
+    pipeline_log = (data / "build" / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert " START sql table model marts.fct_incidents " in pipeline_log
+    assert " START unit_test " not in pipeline_log

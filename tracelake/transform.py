@@ -25,6 +25,12 @@ _LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 DOCS_FILES = ("index.html", "static_index.html", "manifest.json", "catalog.json")
 # Beside them: the digest of what the site was generated from (docs_digest).
 DOCS_STAMP = ".generated-from"
+# The pipeline's build leaves out dbt's unit tests: they test the models' SQL on fixed rows,
+# whatever the lake holds, so they run with the code's tests (UNIT_TEST_ARGS, in pytest),
+# not in every build of the data.
+BUILD_ARGS = ("--exclude-resource-type", "unit_test")
+# The unit tests, each before its model, with every model built empty (no data tests).
+UNIT_TEST_ARGS = ("--empty", "--exclude-resource-type", "test")
 
 
 @dataclass
