@@ -24,7 +24,7 @@ from distributed import LocalCluster
 from helpers import mart_contents
 
 from flows.pipeline import RunFailed, pipeline
-from tracelake import lakeio, lakelock, stages, workers
+from tracelake import lakeio, lakelock, processes, stages
 from tracelake.config import Settings
 from tracelake.runlock import RunLocked
 from tracelake.schemas import RAW_DOCUMENTS
@@ -70,7 +70,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 pytest.fail(f"moto's S3 server did not start: {log.read_text()[-2000:]}")
             time.sleep(0.2)
     try:
-        with workers.environment(S3_ENV | {"AWS_ENDPOINT_URL": url}):
+        with processes.environment(S3_ENV | {"AWS_ENDPOINT_URL": url}):
             yield url
     finally:
         server.terminate()

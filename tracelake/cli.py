@@ -7,19 +7,20 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracelake.config import Settings
 from tracelake.lakelock import lake_lock
+from tracelake.processes import die_with_parent
 from tracelake.report import RunStopped
 from tracelake.runlock import RunLocked, holder_pid, run_lock
 
@@ -127,24 +128,6 @@ def _raise_stopped(signum: int, frame: object) -> None:
     raise RunStopped(signum)
 
 
-def _start_temporary_server() -> threading.Thread | None:
-    """Without PREFECT_API_URL, a flow run starts Prefect's temporary server and waits for
-    it (5 to 10 s). Started here in a thread, it comes up while the flow's modules import;
-    the flow then finds it running. A failure here is left to the flow, which tries again
-    and reports it."""
-    if os.environ.get("PREFECT_API_URL"):
-        return None
-    from prefect.server.api.server import SubprocessASGIServer
-
-    def start() -> None:
-        with suppress(Exception):
-            SubprocessASGIServer().start()
-
-    thread = threading.Thread(target=start, name="prefect-server-start", daemon=True)
-    thread.start()
-    return thread
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     settings = checked_settings(args)
     prefect_environment(settings.data_dir)
@@ -157,25 +140,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         with run_lock(settings.data_dir, args.wait), lake_lock(settings.lake, args.wait):
             if not args.lake_version and _up_to_date(settings):
                 return 0
-            server = _start_temporary_server()
-            from flows.pipeline import pipeline  # imported while the server starts
+            # Prefect's server starts on the other core while the flow's modules import
+            with prefect_api(settings, services=False) as api:
+                from flows.pipeline import pipeline
 
-            if server:
-                server.join()
-
-            try:
-                result = pipeline(
-                    str(settings.source_dir),
-                    str(settings.data_dir),
-                    lake=settings.lake.url,
-                    task_runner=args.task_runner,
-                    dask_address=args.dask_address,
-                    lake_version=args.lake_version,
-                )
-            except Exception as error:  # noqa: BLE001 - reported, then a non-zero exit
-                print(f"tracelake: run failed: {error}", file=sys.stderr)
-                _print_latest(settings)
-                return 1
+                api.wait()
+                try:
+                    result = pipeline(
+                        str(settings.source_dir),
+                        str(settings.data_dir),
+                        lake=settings.lake.url,
+                        task_runner=args.task_runner,
+                        dask_address=args.dask_address,
+                        lake_version=args.lake_version,
+                    )
+                except Exception as error:  # noqa: BLE001 - reported, then a non-zero exit
+                    print(f"tracelake: run failed: {error}", file=sys.stderr)
+                    _print_latest(settings)
+                    return 1
     except RunLocked as error:
         print(f"tracelake: {error}", file=sys.stderr)
         return EXIT_LOCKED
@@ -196,7 +178,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     checked_cron(args.cron)
     settings = checked_settings(args)
     prefect_environment(settings.data_dir)
-    with prefect_api(settings, args.port) as api_url:
+    with prefect_api(settings, args.port) as api:
+        api_url = api.wait()
+        if api.server is not None:
+            print(
+                f"tracelake: Prefect server at {api_url.removesuffix('/api')} (log {api.log_path})"
+            )
         from prefect.runner import Runner
 
         class ServeRunner(Runner):
@@ -238,33 +225,62 @@ def deployment(settings: Settings, cron: str) -> RunnerDeployment:
     )
 
 
-@contextmanager
-def prefect_api(settings: Settings, port: int) -> Iterator[str]:
-    """A Prefect API whose scheduler creates the scheduled runs: PREFECT_API_URL when set,
-    else a `prefect server start` of our own (state in <data-dir>/prefect), stopped on exit.
+class PrefectApi:
+    """The Prefect API of a run or of `tracelake serve`: PREFECT_API_URL when set, else a
+    `prefect server start` of our own (state in <data-dir>/prefect). The server process is
+    started here; `wait` returns once it answers."""
 
-    The temporary server that `tracelake run` starts runs no scheduler, so it cannot serve.
-    """
-    if url := os.environ.get("PREFECT_API_URL"):
-        yield url
-        return
-    url = f"http://127.0.0.1:{port}/api"
-    prefect = Path(sys.executable).parent / "prefect"
-    log_path = settings.prefect_home / "server.log"
-    with open(log_path, "ab") as log:
-        server = subprocess.Popen(
-            [str(prefect), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped as a whole below
-        )
+    def __init__(self, settings: Settings, port: int | None, services: bool) -> None:
+        self.url = os.environ.get("PREFECT_API_URL")
+        self.server: subprocess.Popen | None = None
+        self.log_path = settings.prefect_home / "server.log"
+        if self.url:
+            return
+        port = port or _free_port()
+        self.url = f"http://127.0.0.1:{port}/api"
+        command = [str(Path(sys.executable).parent / "prefect"), "server", "start",
+                   "--host", "127.0.0.1", "--port", str(port), "--analytics-off"]  # fmt: skip
+        if not services:  # a run needs the API alone: no scheduler, no UI
+            command += ["--no-services", "--no-ui"]
+        with open(self.log_path, "ab") as log:
+            self.server = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: stopped as a whole
+                preexec_fn=die_with_parent,  # and killed with a run that is killed
+            )
+        # set before Prefect is imported: Prefect reads its settings then
+        os.environ["PREFECT_API_URL"] = self.url
+
+    def wait(self) -> str:
+        if self.server is not None:
+            _wait_for_api(self.url or "", self.server, self.log_path)
+        return self.url or ""
+
+    def stop(self) -> None:
+        if self.server is not None:
+            _stop(self.server)
+            os.environ.pop("PREFECT_API_URL", None)
+
+
+@contextmanager
+def prefect_api(
+    settings: Settings, port: int | None = None, services: bool = True
+) -> Iterator[PrefectApi]:
+    """A PrefectApi, its server (if ours) stopped on exit. `tracelake serve` needs the
+    server's scheduler; a run needs only the API, on any free port."""
+    api = PrefectApi(settings, port, services)
     try:
-        _wait_for_api(url, server, log_path)
-        os.environ["PREFECT_API_URL"] = url
-        print(f"tracelake: Prefect server at {url.removesuffix('/api')} (log {log_path})")
-        yield url
+        yield api
     finally:
-        _stop(server)
+        api.stop()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _wait_for_api(url: str, server: subprocess.Popen, log_path: Path) -> None:
@@ -279,7 +295,7 @@ def _wait_for_api(url: str, server: subprocess.Popen, log_path: Path) -> None:
                     return
         except OSError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise SystemExit(f"tracelake: no Prefect server at {url} after {SERVER_START_SECONDS}s")
 
 

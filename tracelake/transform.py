@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -16,9 +14,7 @@ from pathlib import Path
 from tracelake.config import Settings, folder_digest
 from tracelake.incidents import matcher_version
 from tracelake.lakeio import write_bytes_atomic
-
-PR_SET_PDEATHSIG = 1  # prctl(2) option
-_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
+from tracelake.processes import die_with_parent
 
 # What `dbt docs generate --static` writes that the docs site needs: the page, the same page
 # with manifest and catalog inlined (opens from disk, no web server), and their JSON.
@@ -74,14 +70,6 @@ def dbt_env(
 def dbt_target_dir(settings: Settings) -> Path:
     """dbt's target folder (manifest, compiled SQL, run results) for the pipeline's runs."""
     return settings.build_dir / "dbt" / "target"
-
-
-def die_with_parent() -> None:
-    """In the child: be killed when the run that started it dies (Linux), so a killed run
-    leaves no dbt behind still writing into the data dir once the run lock is free.
-    Runs between fork and exec: no import, no lock, one C call."""
-    if _LIBC is not None:
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def dbt_executable() -> str:

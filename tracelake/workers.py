@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import multiprocessing
 import multiprocessing.queues
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from pathlib import Path
 from typing import ParamSpec, TypeVar
+
+from tracelake.processes import die_with_parent, environment
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 START_SECONDS = 120  # for a worker to start (imports on a busy machine)
 
 
@@ -35,31 +34,10 @@ def thread_limits(workers: int) -> dict[str, str]:
     return {"POLARS_MAX_THREADS": threads, "RAYON_NUM_THREADS": threads}
 
 
-@contextmanager
-def environment(variables: dict[str, str]) -> Iterator[None]:
-    """os.environ with variables set, for the processes started meanwhile; then as it was."""
-    before = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _die_with_parent() -> None:
-    """A worker is killed with the thread that started it (Linux): a killed run leaves no
-    worker writing to the lake behind it. Elsewhere workers end when they next ask for work."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _start(started: multiprocessing.queues.Queue) -> None:
-    """A worker's first step: it dies with the run, and tells the run its process id."""
-    _die_with_parent()
+    """A worker's first step: it dies with the run (with the thread that started it), and
+    tells the run its process id."""
+    die_with_parent()
     started.put(os.getpid())
 
 
