@@ -303,6 +303,8 @@ def _run(
     paths, unlisted = discover_task(settings, run_id)
     report.documents_seen = len(paths) + len(unlisted)
     report.documents_quarantined.extend(unlisted)
+    paths, present = stages.not_landed(settings, paths)
+    report.documents_present += len(present)
     progress.stage("land", len(paths), unit="files")
     for batch in stages.chunks(paths, settings.batch_size):
         landed = land_task(settings, batch, run_id)

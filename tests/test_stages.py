@@ -256,3 +256,24 @@ def test_file_digests_are_kept_while_size_and_time_stay(settings: Settings) -> N
     first = paths[0]
     first.write_bytes(first.read_bytes().replace(b"Police", b"police"))  # same size, new time
     assert stages.file_digests(settings, paths)[0] == hashlib.sha256(first.read_bytes()).hexdigest()
+
+
+def test_a_run_lands_only_the_files_it_has_not_seen(settings: Settings, seeds_dir: Path) -> None:
+    paths, _ = stages.discover(settings, "run-1")
+    pipeline.land_task.fn(settings, paths, "run-1")
+    source = settings.source_dir
+    shutil.copy(seeds_dir / "multi_article_page.txt", source / "new.txt")
+    changed = source / SEEDS[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nUpdated.\n", encoding="utf-8")
+    (source / "large.txt").write_bytes(b"x" * (settings.max_file_bytes + 1))
+    paths, _ = stages.discover(settings, "run-2")
+    todo, present = stages.not_landed(settings, paths)
+    assert sorted(path.name for path in todo) == sorted(["new.txt", SEEDS[0], "large.txt"])
+    assert sorted(present) == sorted(SEEDS[1:])
+    # landed, the new and the changed file are in the lake; the large one is quarantined
+    landed = pipeline.land_task.fn(settings, todo, "run-2")
+    assert sorted(landed.landed) == sorted(["new.txt", SEEDS[0]])
+    assert [q["file"] for q in landed.quarantined] == ["large.txt"]
+    todo, present = stages.not_landed(settings, paths)
+    assert todo == [source / "large.txt"]
+    assert sorted(present) == sorted([*SEEDS, "new.txt"])

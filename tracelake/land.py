@@ -336,13 +336,13 @@ def land_files_side_by_side(
     workers: int,
 ) -> LandResult:
     """`land_files`, with pieces of the batch read in `workers` processes and put back together
-    in order: the same rows, and a document in two pieces lands from the first. Files landed
-    before are told here by their hash, so the workers need not know the lake."""
+    in order: the same rows, and a document in two pieces lands from the first. Documents
+    landed before are told apart here, once read (a run leaves out the files it knows
+    already: stages.not_landed), so the workers need not know the lake."""
     landed_at = datetime.now(UTC)
     if min(workers, len(paths) // MIN_FILES_PER_WORKER) < 2:
         return land_files(paths, source, run_id, known, max_file_bytes, landed_at)
-    todo, present = _not_landed(paths, source, known, max_file_bytes)
-    pieces = [todo[i : i + PIECE_FILES] for i in range(0, len(todo), PIECE_FILES)]
+    pieces = [paths[i : i + PIECE_FILES] for i in range(0, len(paths), PIECE_FILES)]
     futures = [
         tracelake.workers.submit(
             workers, land_files, piece, source, run_id, set(), max_file_bytes, landed_at
@@ -356,27 +356,7 @@ def land_files_side_by_side(
             future.cancel()
         tracelake.workers.forget_broken(error)  # a worker died: the next batch starts new ones
         raise
-    merged = merge_results(results, known)
-    merged.present[:0] = present
-    return merged
-
-
-def _not_landed(
-    paths: list[Path], source: Path, known: set[str], max_file_bytes: int
-) -> tuple[list[Path], list[str]]:
-    """(the files to read, the names of those whose bytes are a document landed before).
-    A file that cannot be read here is left to the reader, which says why."""
-    todo, present = [], []
-    for path in paths:
-        try:
-            small = path.stat().st_size <= max_file_bytes
-            if small and hashlib.sha256(path.read_bytes()).hexdigest() in known:
-                present.append(relative_name(path, source))
-                continue
-        except OSError:
-            pass
-        todo.append(path)
-    return todo, present
+    return merge_results(results, known)
 
 
 def merge_results(results: list[LandResult], known: set[str]) -> LandResult:

@@ -516,17 +516,44 @@ def file_digests(settings: Settings, paths: list[Path]) -> list[str]:
         known = {path: (size, mtime, digest) for path, size, mtime, digest in cached}
     rows, digests, changed = [], [], False
     for path in paths:
-        info = path.stat()
         size, mtime, digest = known.get(str(path), (-1, -1, ""))
-        if (size, mtime) != (info.st_size, info.st_mtime_ns):
-            size, mtime = info.st_size, info.st_mtime_ns
-            digest, changed = hashlib.sha256(path.read_bytes()).hexdigest(), True
+        try:
+            info = path.stat()
+            if (size, mtime) != (info.st_size, info.st_mtime_ns):
+                size, mtime = info.st_size, info.st_mtime_ns
+                digest, changed = hashlib.sha256(path.read_bytes()).hexdigest(), True
+        except OSError:  # gone or unreadable: no digest; landing it says why
+            digests.append("")
+            continue
         rows.append((str(path), size, mtime, digest))
         digests.append(digest)
     if changed or len(rows) != len(known):
         frame = pl.DataFrame(rows, schema=["path", "size", "mtime_ns", "sha256"], orient="row")
         lakeio.write_parquet_atomic(frame, cache, _DIGESTS)
     return digests
+
+
+def not_landed(settings: Settings, paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """(the files to land, the names of those whose bytes are a document landed before).
+    Told by the file's hash, a `stat` for a file hashed before (file_digests), so a run that
+    adds 1 % of the files reads those only. A file over the size limit is left to land,
+    which quarantines it."""
+    small = [path for path in paths if _size(path) <= settings.max_file_bytes]
+    known = lakeio.known_ids(settings.lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
+    landed = {
+        path for path, digest in zip(small, file_digests(settings, small), strict=True)
+        if digest in known
+    }  # fmt: skip
+    present = [land.relative_name(path, settings.source_dir) for path in paths if path in landed]
+    return [path for path in paths if path not in landed], present
+
+
+def _size(path: Path) -> int:
+    """The file's size; -1 when it cannot be read, which landing it reports."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
 
 
 def nothing_new(settings: Settings) -> tuple[str, int] | None:
@@ -538,7 +565,7 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     if problems:
         return None
     known = lakeio.known_ids(settings.lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
-    if any(path.stat().st_size > settings.max_file_bytes for path in paths):
+    if any(_size(path) > settings.max_file_bytes for path in paths):
         return None
     # also on a first run: the digests it records make the next run's check a stat per file
     if any(digest not in known for digest in file_digests(settings, paths)):
