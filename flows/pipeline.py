@@ -307,6 +307,8 @@ def _run(
     report.documents_quarantined.extend(unlisted)
     paths, present = stages.not_landed(settings, paths)
     report.documents_present += len(present)
+    if expected := runner.processes(settings, len(paths)):
+        workers.pool(expected)  # they start, and load what segmenting needs, while land runs
     progress.stage("land", len(paths), unit="files")
     for batch in stages.chunks(paths, settings.batch_size):
         landed = land_task(settings, batch, run_id)

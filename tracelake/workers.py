@@ -41,8 +41,12 @@ def _start(started: multiprocessing.queues.Queue) -> None:
     started.put(os.getpid())
 
 
-def _ready() -> int:
-    return os.getpid()
+def _warm() -> None:
+    """Load what a partition needs (the stages' modules, then the language models, about 3 s
+    together) before the first partition arrives."""
+    from tracelake import segment, stages  # noqa: F401 - imported for their loading
+
+    segment.detect_languages(["Warm-up text: the language models load at the first use."])
 
 
 _pools: dict[int, ProcessPoolExecutor] = {}
@@ -64,10 +68,11 @@ def pool(workers: int) -> ProcessPoolExecutor:
         max_workers=workers, mp_context=context, initializer=_start, initargs=(started,)
     )
     # A process is started at a submit that finds none idle: these start all of them at once,
-    # while the limits are set (one of them may run several of these).
+    # while the limits are set, each then loading what a partition needs while this thread
+    # goes on (a run starts them before land when it expects to segment many documents).
     with environment(thread_limits(workers)):
-        for future in [executor.submit(_ready) for _ in range(workers)]:
-            future.result()
+        for _ in range(workers):
+            executor.submit(_warm)
         _pids[:] = sorted(started.get(timeout=START_SECONDS) for _ in range(workers))
     _pools[workers] = executor
     return executor
