@@ -242,7 +242,7 @@ class PrefectApi:
                    "--host", "127.0.0.1", "--port", str(port), "--analytics-off"]  # fmt: skip
         if not services:  # a run needs the API alone: no scheduler, no UI
             command += ["--no-services", "--no-ui"]
-        with open(self.log_path, "ab") as log:
+        with open(self.log_path, "wb") as log:  # the log of its latest start
             self.server = subprocess.Popen(
                 command,
                 stdout=log,

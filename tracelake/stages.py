@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -497,7 +498,7 @@ def record_published(settings: Settings, inputs: str, run_id: str) -> None:
 SOURCE_DIGESTS = "source-digests.parquet"
 _DIGESTS = pa.schema(
     [
-        pa.field("path", pa.string(), nullable=False),
+        pa.field("path", pa.binary(), nullable=False),  # as the file system has it: any bytes
         pa.field("size", pa.int64(), nullable=False),
         pa.field("mtime_ns", pa.int64(), nullable=False),
         pa.field("sha256", pa.string(), nullable=False),
@@ -510,13 +511,17 @@ def file_digests(settings: Settings, paths: list[Path]) -> list[str]:
     when last hashed keeps that hash (runs/source-digests.parquet): asking whether anything
     is new costs a `stat` per file, not a read of the whole source."""
     cache = settings.runs_dir / SOURCE_DIGESTS
-    known: dict[str, tuple[int, int, str]] = {}
+    known: dict[bytes, tuple[int, int, str]] = {}
     if cache.exists():
-        cached = pl.read_parquet(cache).iter_rows()
-        known = {path: (size, mtime, digest) for path, size, mtime, digest in cached}
+        cached = pl.read_parquet(cache)
+        if cached.schema["path"] == pl.Binary:  # else a cache of an earlier layout: hash again
+            known = {
+                path: (size, mtime, digest) for path, size, mtime, digest in cached.iter_rows()
+            }
     rows, digests, changed = [], [], False
     for path in paths:
-        size, mtime, digest = known.get(str(path), (-1, -1, ""))
+        name = os.fsencode(path)  # a name need not be UTF-8
+        size, mtime, digest = known.get(name, (-1, -1, ""))
         try:
             info = path.stat()
             if (size, mtime) != (info.st_size, info.st_mtime_ns):
@@ -525,10 +530,10 @@ def file_digests(settings: Settings, paths: list[Path]) -> list[str]:
         except OSError:  # gone or unreadable: no digest; landing it says why
             digests.append("")
             continue
-        rows.append((str(path), size, mtime, digest))
+        rows.append((name, size, mtime, digest))
         digests.append(digest)
     if changed or len(rows) != len(known):
-        frame = pl.DataFrame(rows, schema=["path", "size", "mtime_ns", "sha256"], orient="row")
+        frame = pl.DataFrame(rows, schema=list(_DIGESTS.names), orient="row")
         lakeio.write_parquet_atomic(frame, cache, _DIGESTS)
     return digests
 
