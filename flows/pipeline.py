@@ -65,15 +65,7 @@ def segment_extract_task(
     settings: Settings, doc_ids: list[str], processes: int = 0
 ) -> stages.PartitionOutcome:
     """One partition, here or (processes) in one of the run's worker processes."""
-    if not processes:
-        return stages.process_partition(settings, doc_ids)
-    future = workers.submit(processes, stages.process_partition, settings, doc_ids)
-    try:
-        return future.result()
-    except BaseException as error:
-        future.cancel()
-        workers.forget_broken(error)
-        raise
+    return workers.call(processes, stages.process_partition, settings, doc_ids)
 
 
 @task(name="match-incidents", cache_policy=NO_CACHE)
@@ -308,7 +300,7 @@ def _run(
     paths, present = stages.not_landed(settings, paths)
     report.documents_present += len(present)
     if expected := runner.processes(settings, len(paths)):
-        workers.pool(expected)  # they start, and load what segmenting needs, while land runs
+        workers.pool(expected, warm=True)  # they start and load what segmenting needs as land runs
     progress.stage("land", len(paths), unit="files")
     for batch in stages.chunks(paths, settings.batch_size):
         landed = land_task(settings, batch, run_id)
@@ -334,10 +326,8 @@ def _run(
             get_run_logger().error("segment/extract failed on %(file)s: %(error)s", failed)
         progress.advance("segment", len(doc_ids))
         progress.advance("extract", len(doc_ids))
-    if processes:  # its merge rewrites the articles' files: their memory stays in a worker
-        workers.submit(processes, stages.reconcile_duplicates, settings).result()
-    else:
-        stages.reconcile_duplicates(settings)
+    # its merge rewrites the articles' files: their memory stays in a worker, if any
+    workers.call(processes, stages.reconcile_duplicates, settings)
     stages.remove_superseded(settings)
     stages.ensure_lake_tables(settings)
     counts = stages.staged_counts(settings)
@@ -422,7 +412,9 @@ def _build(settings: Settings, report: RunReport, run_id: str) -> None:
 
     started = time.perf_counter()  # docs are for people: a failure is reported, not fatal
     site: dict[str, object] = {"site": str(settings.site_dir / "dbt")}
-    if transform.docs_are_current(settings):  # the data changed, the models did not
+    if not settings.docs:
+        site["skipped"] = "TRACELAKE_DOCS is off"
+    elif transform.docs_are_current(settings):  # the data changed, the models did not
         site["skipped"] = "the dbt project is unchanged since the site was generated"
     else:
         docs = dbt_docs_task(settings, build, versions, matcher)

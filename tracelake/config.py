@@ -72,6 +72,13 @@ def _positive_int(name: str, value: str) -> int:
     return number
 
 
+def _switch(name: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError(f"{name} must be on or off (1/0, true/false, yes/no), not {value!r}")
+    return word in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the lake lives, what it reads, and the limits it applies."""
@@ -95,6 +102,8 @@ class Settings:
     lake_url: str = ""
     dbt_project_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "dbt")
     expectations_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "expectations")
+    # Whether a run whose dbt project changed generates the docs site again (4 to 5 s of dbt).
+    docs: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -115,6 +124,8 @@ class Settings:
             values["lake_url"] = env["TRACELAKE_LAKE_URL"]
         if "TRACELAKE_EXPECTATIONS_DIR" in env:
             values["expectations_dir"] = Path(env["TRACELAKE_EXPECTATIONS_DIR"])
+        if "TRACELAKE_DOCS" in env:
+            values["docs"] = _switch("TRACELAKE_DOCS", env["TRACELAKE_DOCS"])
         if "TRACELAKE_DBT_PROJECT_DIR" in env:
             values["dbt_project_dir"] = Path(env["TRACELAKE_DBT_PROJECT_DIR"])
         values.update({k: v for k, v in overrides.items() if v is not None})

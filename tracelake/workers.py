@@ -53,12 +53,13 @@ _pools: dict[int, ProcessPoolExecutor] = {}
 _pids: list[int] = []  # of the workers now started
 
 
-def pool(workers: int) -> ProcessPoolExecutor:
+def pool(workers: int, warm: bool = False) -> ProcessPoolExecutor:
     """`workers` processes, started at the first call and kept for the rest of the run. Call
     it first from a thread that lives as long (the flow's): the workers die with that thread.
     spawn: each starts from a clean interpreter, not a copy of this one, whose Polars and
     Prefect threads may hold locks at the moment of a fork, and reads its thread limits as
-    it starts."""
+    it starts. warm: each then loads what segmenting needs, while this thread goes on (a run
+    that expects many documents starts them so before land)."""
     if workers in _pools:
         return _pools[workers]
     shutdown()  # one pool at a time: another size replaces it
@@ -68,11 +69,10 @@ def pool(workers: int) -> ProcessPoolExecutor:
         max_workers=workers, mp_context=context, initializer=_start, initargs=(started,)
     )
     # A process is started at a submit that finds none idle: these start all of them at once,
-    # while the limits are set, each then loading what a partition needs while this thread
-    # goes on (a run starts them before land when it expects to segment many documents).
+    # while the limits are set.
     with environment(thread_limits(workers)):
         for _ in range(workers):
-            executor.submit(_warm)
+            executor.submit(_warm if warm else os.getpid)
         _pids[:] = sorted(started.get(timeout=START_SECONDS) for _ in range(workers))
     _pools[workers] = executor
     return executor
@@ -81,6 +81,20 @@ def pool(workers: int) -> ProcessPoolExecutor:
 def submit(workers: int, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
     """fn(*args) in one of the run's `workers` worker processes."""
     return pool(workers).submit(fn, *args, **kwargs)
+
+
+def call(workers: int, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """fn(*args) in one of the run's `workers` worker processes, and its result; here when
+    `workers` is 0."""
+    if not workers:
+        return fn(*args, **kwargs)
+    future = submit(workers, fn, *args, **kwargs)
+    try:
+        return future.result()
+    except BaseException as error:  # a stopped run does not wait for it
+        future.cancel()
+        forget_broken(error)
+        raise
 
 
 def forget_broken(error: BaseException) -> None:
