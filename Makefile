@@ -27,8 +27,8 @@ lint: $(STAMP)
 	cd dbt && ../$(BIN)/sqlfluff lint models macros tests
 
 # The loop while working: every test but the slow ones (runs killed and stopped at every
-# stage, tests/test_crash.py; runs at once on one lake and a rebuild from a lake version,
-# tests/test_lakehouse.py), a test module per worker process. `make check` adds the slow
+# stage, tests/test_crash.py; a run on S3 and Dask, runs at once on one lake and a rebuild
+# from a lake version, tests/test_lakehouse.py), a test module per worker process. `make check` adds the slow
 # ones, run alone (their kills and stops are timed): what CI runs.
 WORKERS ?= 2
 test: lint

@@ -441,10 +441,14 @@ def _build(settings: Settings, report: RunReport, run_id: str) -> None:
 
 
 def _validate_lake(settings: Settings, report: RunReport, versions: dict[str, int | None]) -> None:
-    """Validate the lake at versions, into the report (its only writer until this returns)."""
+    """Validate the lake at versions, into the report (its only writer until this returns).
+    A critical failure ends the dbt build under way: the run will stop without it."""
     started = time.perf_counter()
-    report.validation |= validate_lake_task(settings, versions)
+    results = validate_lake_task(settings, versions)
+    report.validation |= results
     _stage(report, "validate_lake", started)
+    if not all(outcome["success"] for outcome in results.values()):
+        transform.stop_dbt()
 
 
 def _stop_on_critical(report: RunReport) -> None:

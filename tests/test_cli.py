@@ -166,8 +166,11 @@ def test_status_without_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         (lambda t: ["run", "--source", str(t), "--data-dir", str(t / "data")],
          {"TRACELAKE_BATCH_SIZE": "lots"},
          "a TRACELAKE_* setting is not valid: TRACELAKE_BATCH_SIZE must be a whole number"),
+        (lambda t: ["run", "--source", str(t), "--data-dir", str(t / "data")],
+         {"TRACELAKE_DOCS": "sometimes"},
+         "a TRACELAKE_* setting is not valid: TRACELAKE_DOCS must be on or off"),
     ],
-    ids=["source-missing", "data-dir-unwritable", "bad-cron", "bad-setting"],
+    ids=["source-missing", "data-dir-unwritable", "bad-cron", "bad-setting", "bad-switch"],
 )  # fmt: skip
 def test_a_usage_mistake_is_one_clear_line_and_exit_2(
     tmp_path: Path, make_args: object, env: dict, message: str

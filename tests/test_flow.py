@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from flows.pipeline import pipeline
-from tracelake import stages
+from tracelake import processes, stages
 from tracelake.runlock import LOCK_FILE, RunLocked
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
@@ -93,6 +93,8 @@ def test_critical_expectation_stops_the_run_before_publishing(
     copy = tmp_path / "data"
     shutil.copytree(data, copy)
     published = (copy / "warehouse.duckdb").read_bytes()
+    dbt_log = copy / "build" / "dbt" / "logs" / "dbt.log"
+    builds = dbt_log.read_text().count("Finished running")
     strict = tmp_path / "expectations"
     shutil.copytree(Path(__file__).parent.parent / "expectations", strict)
     suite_file = strict / "staged_statistics.json"
@@ -112,6 +114,8 @@ def test_critical_expectation_stops_the_run_before_publishing(
     failed = json.loads((copy / "runs" / "latest.json").read_text())
     assert failed["status"] == "failed"
     assert failed["published"] is False
+    # the lake was validated while dbt built from it: the failure ended that build
+    assert dbt_log.read_text().count("Finished running") == builds
     outcome = failed["validation"]["staged_statistics"]
     assert outcome["success"] is False
     [failure] = outcome["failures"]
@@ -193,9 +197,11 @@ def test_a_new_report_joins_its_incident_and_renames_none(
         before = {a: (f, i) for a, f, i in con.execute(query).fetchall()}
         incidents_before = con.execute("select count(*) from marts.fct_incidents").fetchone()[0]
     (source / "veracruz_es.txt").write_text(VERACRUZ_ES, encoding="utf-8")
-    again = pipeline(str(source), str(copy))
+    with processes.environment({"TRACELAKE_DOCS": "on"}):  # the seeds build made the site
+        again = pipeline(str(source), str(copy))
     assert again["stages"]["match_incidents"]["articles"] == 1
-    assert "skipped" in again["stages"]["dbt_docs"]  # new data, the same models
+    skipped = again["stages"]["dbt_docs"]["skipped"]  # new data, the same models
+    assert skipped == "the dbt project is unchanged since the site was generated"
     with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
         after = {a: (f, i) for a, f, i in con.execute(query).fetchall()}
         incidents_after = con.execute("select count(*) from marts.fct_incidents").fetchone()[0]

@@ -93,6 +93,7 @@ def _source(seeds_dir: Path, tmp_path: Path, names: list[str] | None = None) -> 
     return source
 
 
+@pytest.mark.slow  # in `make check`: a whole run on moto's S3 server and a Dask cluster
 def test_a_run_on_s3_and_dask_publishes_the_marts_of_a_local_run(
     bucket: str,
     seeds_build: tuple[dict, Path, Path],

@@ -78,6 +78,16 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+_running: set[subprocess.Popen] = set()  # the dbt commands under way
+
+
+def stop_dbt() -> None:
+    """End the dbt commands under way: their build will not be published (their runs
+    return a failed DbtResult)."""
+    for proc in list(_running):
+        proc.kill()
+
+
 def run_dbt(
     settings: Settings,
     warehouse: Path,
@@ -106,19 +116,27 @@ def run_dbt(
         args[1:2] = ["docs", "generate"]
     run_results = target / "run_results.json"
     run_results.unlink(missing_ok=True)  # never read the results of an earlier command
-    proc = subprocess.run(
+    with subprocess.Popen(
         args,
         env=dbt_env(settings, warehouse, lake_versions, matcher),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
         cwd=settings.dbt_project_dir,
         preexec_fn=die_with_parent,
-    )
+    ) as proc:
+        _running.add(proc)
+        try:
+            stdout, stderr = proc.communicate()
+        except BaseException:  # a stopped run: dbt ends with it
+            proc.kill()
+            raise
+        finally:
+            _running.discard(proc)
     result = DbtResult(
         success=proc.returncode == 0,
         command=" ".join(args[:2]),
-        log_tail="\n".join((proc.stdout + proc.stderr).splitlines()[-40:]),
+        log_tail="\n".join((stdout + stderr).splitlines()[-40:]),
     )
     if run_results.exists():
         data = json.loads(run_results.read_text())
