@@ -569,12 +569,10 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     paths, problems = land.discover(settings.source_dir)
     if problems:
         return None
-    known = lakeio.known_ids(settings.lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
-    if any(_size(path) > settings.max_file_bytes for path in paths):
-        return None
     # also on a first run: the digests it records make the next run's check a stat per file
-    if any(digest not in known for digest in file_digests(settings, paths)):
-        return None  # new, changed, quarantined or an archive: the run has work
+    to_land, _ = not_landed(settings, paths)
+    if to_land:
+        return None  # new, changed, quarantined, over the limit or an archive: the run has work
     if pending_documents(settings):
         return None
     in_scope = (
