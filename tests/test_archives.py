@@ -89,6 +89,7 @@ def test_a_member_that_cannot_be_read_is_quarantined_and_the_others_land(tmp_pat
         ("cut.txt.gz", gzip.compress(REPORT.encode())[:-12], "damaged gzip file"),
         ("cut.zip", zipped({"a.txt": REPORT.encode()})[:40], "damaged ZIP archive"),
     ],
+    ids=lambda value: value if isinstance(value, str) else "data",  # archive bytes hold the time
 )  # fmt: skip
 def test_bombs_and_damaged_archives_are_quarantined(
     tmp_path: Path, name: str, data: bytes, reason: str
