@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
 import pytest
 
 from tracelake import dates
@@ -64,3 +65,28 @@ def test_month_names_cover_the_detected_languages() -> None:
     for name, month in expected.items():
         assert names[name] == month
     assert "mardi" in dates.weekday_names() and "dienstag" in dates.weekday_names()
+
+
+def test_dates_in_texts_reads_every_date_of_every_text() -> None:
+    texts = pl.Series(
+        [
+            "Raided on 2024-03-10 and again on 11 March; charged 12.03.2024.",
+            "Festgenommen am 3. März, angeklagt am 5. März 2024.",
+            "Detenidos el 2 de marzo. Page 12 of 40, Webⓙ ᧑, March 99.",
+            "Арестованы 4 марта 2024 года.",
+            "Dated 4 March 2024, but the report has no date.",
+            None,
+        ]
+    )
+    references = pl.Series(
+        [date(2024, 3, 12), date(2024, 3, 6), date(2024, 3, 3), date(2024, 3, 5), None,
+         date(2024, 3, 5)],
+        dtype=pl.Date,
+    )  # fmt: skip
+    found = dates.dates_in_texts(texts, references).sort("row", "date")
+    assert found.rows() == [
+        (0, date(2024, 3, 10)), (0, date(2024, 3, 11)), (0, date(2024, 3, 12)),
+        (1, date(2024, 3, 3)), (1, date(2024, 3, 5)),
+        (2, date(2024, 3, 2)),
+        (3, date(2024, 3, 4)),
+    ]  # fmt: skip

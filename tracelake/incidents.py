@@ -30,7 +30,7 @@ from typing import cast
 import polars as pl
 import pyarrow as pa
 
-from tracelake.dates import dates_in
+from tracelake.dates import dates_in_texts
 
 # How far apart (days) the reports of one incident may be: from an article's date to the
 # nearest report of the incident, and from the first report to the last.
@@ -266,8 +266,15 @@ def _name_keys(articles: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
         .explode("name")
         .drop_nulls("name")
         .unique(["article_id", "name"])
-        .with_columns(words=pl.col("name").str.to_lowercase().str.split(" ").list.sort())
-        .with_columns(first=pl.col("words").list.first(), second=pl.col("words").list.last())
+        .with_columns(words=pl.col("name").str.to_lowercase().str.split_exact(" ", 1))
+        # the two words in order (a name split by another space is one word, as it is)
+        .with_columns(
+            one=pl.col("words").struct[0],
+            other=pl.col("words").struct[1].fill_null(pl.col("words").struct[0]),
+        )
+        .with_columns(
+            first=pl.min_horizontal("one", "other"), second=pl.max_horizontal("one", "other")
+        )
     )
     lookup = weights.select("word", "language", "weight")
     return (
@@ -469,12 +476,25 @@ def _leads_disagree(one: Profile, other: Profile) -> bool:
 def event_date(text: str, published: date | None) -> date | None:
     """The date of the event an article reports: of the dates its text names within
     EVENT_WINDOW before its publication, the one it names most (the earliest on a tie)."""
-    if published is None:
-        return None
-    named = [d for d in dates_in(text, published) if published - EVENT_WINDOW <= d <= published]
-    if not named:
-        return None
-    return min(set(named), key=lambda day: (-named.count(day), day))
+    return event_dates(pl.Series([text], dtype=pl.String), pl.Series([published], dtype=pl.Date))[0]
+
+
+def event_dates(texts: pl.Series, published: pl.Series) -> list[date | None]:
+    """event_date of each text, published on the day beside it, the whole column at once."""
+    named = (
+        dates_in_texts(texts, published)
+        .join(published.to_frame("published").with_row_index("row"), on="row")
+        .filter(pl.col("date").is_between(pl.col("published") - EVENT_WINDOW, "published"))
+        .group_by("row", "date")
+        .agg(times=pl.len())
+        .sort(["row", "times", "date"], descending=[False, True, False])
+        .group_by("row", maintain_order=True)
+        .agg(pl.col("date").first())
+    )
+    days: list[date | None] = [None] * len(texts)
+    for row, day in named.iter_rows():
+        days[row] = day
+    return days
 
 
 def profiles_of(
@@ -500,14 +520,17 @@ def profiles_of(
         .agg(lead=pl.struct("metric", "value").first())
     )
     values = statistics.group_by("article_id").agg(values=pl.col("value").unique())
-    events = {
-        article_id: event_date(text, day)
-        for article_id, text, day in articles.filter(
-            pl.lit(dated is None) | pl.col("article_id").is_in(dated or [])
+    to_date = articles.filter(pl.lit(dated is None) | pl.col("article_id").is_in(dated or []))
+    events = dict(
+        zip(
+            to_date.get_column("article_id"),
+            event_dates(
+                to_date.select(pl.concat_str("title", "body", separator="\n")).to_series(),
+                to_date.get_column("published_date"),
+            ),
+            strict=True,
         )
-        .select("article_id", pl.concat_str("title", "body", separator="\n"), "published_date")
-        .iter_rows()
-    }
+    )
     table = (
         articles.select("article_id", "published_date")
         .join(leads, on="article_id", how="left")
