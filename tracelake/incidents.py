@@ -320,47 +320,78 @@ def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]
     join, and a slice bounds them (pairs are grouped by new article, so slices add up to the
     whole).
     """
-    blocks = keyed.filter(pl.col("is_block")).select("article_id", "key")
-    common = blocks.group_by("key").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
-    blocks = blocks.join(common, on="key", how="anti").join(dated, on="article_id")
-    squares = keyed.with_columns(square=pl.col("weight") ** 2)
-    norms = squares.group_by("article_id").agg(norm=pl.col("square").sum().sqrt())
+    # Articles and keys by number: the joins below run on integers, not strings.
+    numbered = keyed.select("article_id").unique(maintain_order=True).with_row_index("article")
+    key_codes = keyed.select("key").unique(maintain_order=True).with_row_index("code")
+    coded = keyed.join(numbered, on="article_id").join(key_codes, on="key")
+    blocks = coded.filter(pl.col("is_block")).select(
+        "article", "code", operation=pl.col("key").str.starts_with("operation:")
+    )
+    common = blocks.group_by("code").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
+    blocks = blocks.join(common, on="code", how="anti").join(
+        dated.join(numbered, on="article_id").select("article", "published_date"), on="article"
+    )
+    squares = coded.select("article", "code", square=pl.col("weight") ** 2)
+    norms = squares.group_by("article").agg(norm=pl.col("square").sum().sqrt())
+    new = (
+        pl.DataFrame({"article_id": new_ids}, schema={"article_id": pl.String})
+        .join(numbered, on="article_id")
+        .get_column("article")
+    )
     slices = [
-        _pairs_of(blocks, squares, norms, new_ids[start : start + PAIR_SLICE])
-        for start in range(0, len(new_ids), PAIR_SLICE)
+        _pairs_of(blocks, squares, norms, new[start : start + PAIR_SLICE])
+        for start in range(0, len(new), PAIR_SLICE)
     ]
-    return pl.concat(slices) if slices else _pairs_of(blocks, squares, norms, [])
+    pairs = pl.concat(slices) if slices else _pairs_of(blocks, squares, norms, new.clear())
+    # back to ids and keys, the shared keys still heaviest first
+    names = numbered.select("article", "article_id")
+    evidence = (
+        pairs.select("a", "b", "shared_keys")
+        .explode("shared_keys")
+        .join(key_codes, left_on="shared_keys", right_on="code", how="left", maintain_order="left")
+        .group_by("a", "b", maintain_order=True)
+        .agg(shared_keys=pl.col("key").drop_nulls())
+    )
+    return (
+        pairs.drop("shared_keys")
+        .join(evidence, on=["a", "b"], how="left", maintain_order="left")
+        .join(names.rename({"article": "a", "article_id": "a_id"}), on="a", maintain_order="left")
+        .join(names.rename({"article": "b", "article_id": "b_id"}), on="b", maintain_order="left")
+        .select(
+            a="a_id",
+            b="b_id",
+            shared_keys=pl.col("shared_keys").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            similarity="similarity",
+        )
+    )
 
 
 def _pairs_of(
-    blocks: pl.DataFrame, squares: pl.DataFrame, norms: pl.DataFrame, new_ids: list[str]
+    blocks: pl.DataFrame, squares: pl.DataFrame, norms: pl.DataFrame, new: pl.Series
 ) -> pl.DataFrame:
-    new = blocks.filter(pl.col("article_id").is_in(new_ids))
     pairs = (
-        new.join(blocks, on="key", suffix="_other")
-        .filter(pl.col("article_id") != pl.col("article_id_other"))
+        blocks.filter(pl.col("article").is_in(new.implode()))
+        .join(blocks.drop("operation"), on="code", suffix="_other")
+        .filter(pl.col("article") != pl.col("article_other"))
         .with_columns(
             gap=(pl.col("published_date") - pl.col("published_date_other")).dt.total_days().abs()
         )
         .filter(pl.col("gap").is_null() | (pl.col("gap") <= WINDOW.days))
-        .group_by(a="article_id", b="article_id_other")
-        .agg(
-            shared=pl.len(),
-            operation=pl.col("key").str.starts_with("operation:").any(),
-        )
+        .group_by(a="article", b="article_other")
+        .agg(shared=pl.len(), operation=pl.col("operation").any())
         .filter((pl.col("shared") >= MIN_BLOCK_KEYS) | pl.col("operation"))
         .select("a", "b")
     )
     shared = (
-        pairs.join(squares.select(a="article_id", key="key", square="square"), on="a")
-        .join(squares.select(b="article_id", key="key"), on=["b", "key"])
+        pairs.join(squares.rename({"article": "a"}), on="a")
+        .join(squares.select(b="article", code="code"), on=["b", "code"])
         .sort("square", descending=True)
         .group_by("a", "b")
-        .agg(dot=pl.col("square").sum(), shared_keys=pl.col("key").head(EVIDENCE_KEYS))
+        .agg(dot=pl.col("square").sum(), shared_keys=pl.col("code").head(EVIDENCE_KEYS))
     )
     return (
-        shared.join(norms.rename({"article_id": "a", "norm": "norm_a"}), on="a")
-        .join(norms.rename({"article_id": "b", "norm": "norm_b"}), on="b")
+        shared.join(norms.rename({"article": "a", "norm": "norm_a"}), on="a")
+        .join(norms.rename({"article": "b", "norm": "norm_b"}), on="b")
         .select(
             "a",
             "b",
