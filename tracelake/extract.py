@@ -281,8 +281,8 @@ AGENCY_MIN_WORDS = 2  # "Police" alone names no agency
 def sentences(articles: pl.DataFrame, with_title: bool = False) -> pl.DataFrame:
     """One row per sentence of each article body (and title), with its offset in the document.
 
-    The title is read first when asked: headlines carry figures ("6 held, 7 pistols seized");
-    a figure said again in the text is one row (int_statistics_deduplicated).
+    The title is read first when asked (is_title): headlines carry figures ("6 held, 7
+    pistols seized"); a figure said again in the text is one row (int_statistics_deduplicated).
     """
     titles = articles.filter(
         pl.lit(with_title)
@@ -294,6 +294,7 @@ def sentences(articles: pl.DataFrame, with_title: bool = False) -> pl.DataFrame:
         "language",
         line=pl.concat_list("title"),
         line_start=pl.concat_list("title_start"),
+        is_title=pl.lit(True),
     )
     bodies = articles.select(
         "article_id",
@@ -301,6 +302,7 @@ def sentences(articles: pl.DataFrame, with_title: bool = False) -> pl.DataFrame:
         "language",
         line=pl.col("body").str.split("\n"),
         line_start="body_offsets",
+        is_title=pl.lit(False),
     )
     lines = (
         pl.concat([titles, bodies], how="vertical_relaxed")
@@ -324,7 +326,7 @@ def sentences(articles: pl.DataFrame, with_title: bool = False) -> pl.DataFrame:
         )
     )
     return (
-        pieces.group_by("article_id", "doc_id", "language", "line_no", "sentence_no")
+        pieces.group_by("article_id", "doc_id", "language", "is_title", "line_no", "sentence_no")
         .agg(sentence=pl.col("piece").str.join(""), sentence_start=pl.col("piece_start").min())
         .with_columns(
             lead=pl.col("sentence").str.len_chars()
@@ -774,9 +776,14 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def statistics(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
-    """Statistics of a batch of articles, in the STATISTICS schema."""
-    sents = sentences(articles, with_title=True)
+def statistics(
+    articles: pl.DataFrame, extractor_version: str, sents: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Statistics of a batch of articles, in the STATISTICS schema (sents: their sentences
+    with titles, when already split)."""
+    if sents is None:
+        sents = sentences(articles, with_title=True)
+    sents = sents.drop("is_title")
     figures = metrics(merge_ranges(parse_figures(sents))).filter(pl.col("metric").is_not_null())
     # A headline figure the text repeats keeps the text's sentence as its evidence.
     in_title = pl.col("sentence_start") == pl.col("title_start")
@@ -809,13 +816,19 @@ def statistics(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
     ).select(STATISTICS.names)
 
 
-def entity_text(articles: pl.DataFrame) -> pl.DataFrame:
-    """Title, head lines and body sentences of each article, ranked in reading order.
+def entity_text(articles: pl.DataFrame, sents: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Title, head lines and body sentences of each article, ranked in reading order (sents:
+    their sentences, when already split).
 
     The title and head ("Source: Europol") rank -1; body sentences rank 0, 1, 2, ...
     """
-    body = sentences(articles).with_columns(
-        rank=pl.int_range(pl.len()).over("article_id", order_by=["line_no", "sentence_no"])
+    sents = sentences(articles) if sents is None else sents
+    body = (
+        sents.filter(~pl.col("is_title"))
+        .drop("is_title")
+        .with_columns(
+            rank=pl.int_range(pl.len()).over("article_id", order_by=["line_no", "sentence_no"])
+        )
     )
     heads = articles.select(
         "article_id",
@@ -972,9 +985,12 @@ def longest_operation_names(hits: pl.DataFrame) -> pl.DataFrame:
     return hits.join(shorter, on=["article_id", "entity_id"], how="anti")
 
 
-def entities(articles: pl.DataFrame, extractor_version: str) -> pl.DataFrame:
-    """Agencies, countries, operations and crime types named by each article."""
-    text = entity_text(articles)
+def entities(
+    articles: pl.DataFrame, extractor_version: str, sents: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Agencies, countries, operations and crime types named by each article (sents: their
+    sentences, when already split, with or without titles)."""
+    text = entity_text(articles, sents)
     agencies = reference.agency_aliases()
     countries = reference.country_aliases()
     known_agencies = _mentions(text, "agency", agencies)

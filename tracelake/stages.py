@@ -313,8 +313,9 @@ def extract_batch(
     settings: Settings, batch: BatchSummary, articles: pl.DataFrame, doc_ids: list[str]
 ) -> BatchSummary:
     """Extract statistics and entities of a segmented batch, then record it as processed."""
-    stats = extract.statistics(articles, settings.extractor_version)
-    ents = extract.entities(articles, settings.extractor_version)
+    sents = extract.sentences(articles, with_title=True)  # split once, read twice
+    stats = extract.statistics(articles, settings.extractor_version, sents)
+    ents = extract.entities(articles, settings.extractor_version, sents)
     _write_batch(settings, "statistics", stats, batch.batch_key)
     _write_batch(settings, "entities", ents, batch.batch_key)
     now = datetime.now(UTC)
