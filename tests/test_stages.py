@@ -167,10 +167,12 @@ def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
     bad_id = next(d for d, n in ids.items() if n == "article_fr.txt")
     real_statistics = extract.statistics
 
-    def fails_on_one_document(articles: pl.DataFrame, version: str) -> pl.DataFrame:
+    def fails_on_one_document(
+        articles: pl.DataFrame, version: str, sents: pl.DataFrame | None = None
+    ) -> pl.DataFrame:
         if bad_id in articles.get_column("doc_id").to_list():
             raise ValueError("extractor bug on this document")
-        return real_statistics(articles, version)
+        return real_statistics(articles, version, sents)
 
     monkeypatch.setattr(extract, "statistics", fails_on_one_document)
     settings = Settings.from_env(source_dir=source, data_dir=tmp_path / "data")
