@@ -24,7 +24,7 @@ from prefect.exceptions import TerminationSignal
 from prefect.states import State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from tracelake import lakeio, publish, stages, transform, validate, workers
+from tracelake import lakeio, publish, stages, transform, workers
 from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
 from tracelake.incidents import matcher_version
@@ -75,6 +75,10 @@ def match_incidents_task(settings: Settings, run_id: str) -> stages.MatchSummary
 
 @task(name="validate-lake", cache_policy=NO_CACHE)
 def validate_lake_task(settings: Settings, versions: dict[str, int | None]) -> dict[str, dict]:
+    # Great Expectations takes seconds to import: the tasks that validate import it, the
+    # first of them beside dbt's build, so that a run's start does not wait for it.
+    from tracelake import validate
+
     return {
         layer: validate.validate_parquet_layer(layer, tables, settings.expectations_dir).to_dict()
         for layer, tables in validate.lake_layer_tables(settings, versions).items()
@@ -83,11 +87,17 @@ def validate_lake_task(settings: Settings, versions: dict[str, int | None]) -> d
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
 def dbt_build_task(
-    settings: Settings, warehouse: Path, versions: dict[str, int | None], matcher: str | None
+    settings: Settings,
+    warehouse: Path,
+    versions: dict[str, int | None],
+    matcher: str | None,
+    started: transform.DbtProcess | None = None,
 ) -> transform.DbtResult:
-    return transform.run_dbt(
-        settings, warehouse, "build", transform.BUILD_ARGS, lake_versions=versions, matcher=matcher
-    )
+    """dbt build of warehouse from the lake at versions; in `started` when the run started its
+    process ahead (for warehouse, with matcher)."""
+    if started is None:
+        started = transform.DbtProcess(settings, warehouse, "build", transform.BUILD_ARGS, matcher)
+    return started.result(versions)
 
 
 @task(name="dbt-docs", cache_policy=NO_CACHE)
@@ -99,6 +109,8 @@ def dbt_docs_task(
 
 @task(name="validate-marts", cache_policy=NO_CACHE)
 def validate_marts_task(settings: Settings, warehouse: Path) -> dict:
+    from tracelake import validate
+
     return validate.validate_warehouse(warehouse, settings.expectations_dir).to_dict()
 
 
@@ -199,6 +211,8 @@ def _tell_operator(settings: Settings, report: RunReport) -> None:
     and the validation page (site/gx/index.html); the last two never fail the run."""
     report.write(settings.runs_dir)
     try:
+        from tracelake import validate
+
         create_markdown_artifact(
             markdown=report.to_markdown(),
             key="tracelake-run-report",
@@ -341,18 +355,27 @@ def _run(
     )  # fmt: skip
     workers.shutdown()  # their memory back before match and the build
 
-    started = time.perf_counter()
-    matched = match_incidents_task(settings, run_id)
-    pause_here("match")
-    _stage(
-        report, "match_incidents", started,
-        articles=matched.articles, joined=matched.joined, incidents=matched.incidents,
-    )  # fmt: skip
-    # The versions the build reads, pinned: a commit by another writer meanwhile is left to
-    # the next build.
-    report.lake_versions = lakeio.versions(settings.lake)
-    report.matcher_version = matcher_version()
-    _build(settings, report, run_id)
+    # dbt's process imports dbt and parses the project on the other core while match runs;
+    # the build then only waits for the lake's versions.
+    settings.build_dir.mkdir(parents=True, exist_ok=True)
+    dbt = transform.DbtProcess(
+        settings, _build_path(settings), "build", transform.BUILD_ARGS, matcher_version()
+    )
+    try:
+        started = time.perf_counter()
+        matched = match_incidents_task(settings, run_id)
+        pause_here("match")
+        _stage(
+            report, "match_incidents", started,
+            articles=matched.articles, joined=matched.joined, incidents=matched.incidents,
+        )  # fmt: skip
+        # The versions the build reads, pinned: a commit by another writer meanwhile is left
+        # to the next build.
+        report.lake_versions = lakeio.versions(settings.lake)
+        report.matcher_version = matcher_version()
+        _build(settings, report, run_id, dbt)
+    finally:
+        dbt.cancel()  # unused: nothing to build, or the run failed before the build
 
 
 def _rebuild(settings: Settings, report: RunReport, run_id: str, source_run: str) -> None:
@@ -375,9 +398,22 @@ def _rebuild(settings: Settings, report: RunReport, run_id: str, source_run: str
     _build(replace(settings, extractor_version=earlier.extractor_version), report, run_id)
 
 
-def _build(settings: Settings, report: RunReport, run_id: str) -> None:
+def _build_path(settings: Settings) -> Path:
+    """The warehouse a run builds. One name for every build (runs never overlap): dbt's
+    profile stays the same from run to run, so dbt re-parses only what changed instead of
+    the whole project."""
+    return settings.build_dir / "warehouse_next.duckdb"
+
+
+def _build(
+    settings: Settings,
+    report: RunReport,
+    run_id: str,
+    dbt_started: transform.DbtProcess | None = None,
+) -> None:
     """Validate the lake, build, validate and publish the warehouse, from the lake versions
-    and matcher version the report names."""
+    and matcher version the report names (dbt_started: the build's dbt process, started
+    ahead for that matcher version)."""
     versions, matcher = report.lake_versions, report.matcher_version
     inputs = stages.build_inputs(settings, versions, matcher)
     if current := stages.warehouse_is_current(settings, inputs):
@@ -388,9 +424,7 @@ def _build(settings: Settings, report: RunReport, run_id: str) -> None:
 
     started = time.perf_counter()
     settings.build_dir.mkdir(parents=True, exist_ok=True)
-    # One name for every build (runs never overlap): dbt's profile stays the same from run to
-    # run, so dbt re-parses only what changed instead of the whole project.
-    build = settings.build_dir / "warehouse_next.duckdb"
+    build = _build_path(settings)
     # The lake is validated here while dbt, in its own process, builds from the same
     # versions: a critical failure still stops the run before the build is validated or
     # published, and the validation no longer adds its time to the build's.
@@ -398,7 +432,7 @@ def _build(settings: Settings, report: RunReport, run_id: str) -> None:
         lake_checked = side.submit(
             contextvars.copy_context().run, _validate_lake, settings, report, versions
         )
-        dbt = dbt_build_task(settings, build, versions, matcher)
+        dbt = dbt_build_task(settings, build, versions, matcher, dbt_started)
         lake_checked.result()  # before anything else writes the report
     _stop_on_critical(report)
     report.validation["dbt"] = {

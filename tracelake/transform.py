@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracelake.config import Settings, folder_digest
+from tracelake.dbt_process import LATE_PREFIX
 from tracelake.incidents import matcher_version
 from tracelake.lakeio import write_bytes_atomic
 from tracelake.processes import die_with_parent
@@ -48,14 +49,9 @@ def dbt_env(
 ) -> dict[str, str]:
     """Environment that points the dbt project at this lake (its tables at lake_versions when
     given, else the latest) and this warehouse file."""
-    pinned = {
-        f"TRACELAKE_LAKE_VERSION_{table.upper()}": str(version)
-        for table, version in (lake_versions or {}).items()
-        if version is not None
-    }
     return (
         os.environ
-        | pinned
+        | lake_version_env(lake_versions)
         | {
             "TRACELAKE_LAKE_URL": settings.lake.url,
             "TRACELAKE_EXTRACTOR_VERSION": settings.extractor_version,
@@ -67,25 +63,109 @@ def dbt_env(
     )
 
 
+def lake_version_env(lake_versions: Mapping[str, int | None] | None) -> dict[str, str]:
+    """The variables that pin the lake's tables at lake_versions for dbt's delta plugin."""
+    return {
+        f"{LATE_PREFIX}{table.upper()}": str(version)
+        for table, version in (lake_versions or {}).items()
+        if version is not None
+    }
+
+
 def dbt_target_dir(settings: Settings) -> Path:
     """dbt's target folder (manifest, compiled SQL, run results) for the pipeline's runs."""
     return settings.build_dir / "dbt" / "target"
 
 
-def dbt_executable() -> str:
-    """The dbt CLI installed beside the running interpreter."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
-
-
-_running: set[subprocess.Popen] = set()  # the dbt commands under way
+_running: set[subprocess.Popen] = set()  # the dbt processes under way
 
 
 def stop_dbt() -> None:
-    """End the dbt commands under way: their build will not be published (their runs
+    """End the dbt processes under way: their build will not be published (their runs
     return a failed DbtResult)."""
     for proc in list(_running):
         proc.kill()
+
+
+class DbtProcess:
+    """`dbt <command>` on the project against warehouse, in a process started now: it imports
+    dbt and parses the project (tracelake/dbt_process.py) while the caller goes on, and runs
+    the command when `result` gives it the lake versions to read.
+
+    command "docs" runs `dbt docs generate`. Every command shares one target folder under
+    the build dir, so later commands reuse the parse of the first.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        warehouse: Path,
+        command: str = "build",
+        extra_args: Sequence[str] = (),
+        matcher: str | None = None,
+    ) -> None:
+        self.target = dbt_target_dir(settings)
+        self.args = [
+            *(["docs", "generate"] if command == "docs" else [command]),
+            "--project-dir", str(settings.dbt_project_dir),
+            "--profiles-dir", str(settings.dbt_project_dir),
+            "--target-path", str(self.target),
+            "--log-path", str(settings.build_dir / "dbt" / "logs"),
+            "--no-use-colors",
+            *extra_args,
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tracelake.dbt_process", *self.args],
+            env=dbt_env(settings, warehouse, None, matcher),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=settings.dbt_project_dir,
+            preexec_fn=die_with_parent,
+        )
+        _running.add(self.proc)
+
+    def result(self, lake_versions: Mapping[str, int | None] | None = None) -> DbtResult:
+        """Run the command on the lake at lake_versions (else the latest) and wait for it;
+        never raises on model failures."""
+        run_results = self.target / "run_results.json"
+        run_results.unlink(missing_ok=True)  # never read the results of an earlier command
+        late = json.dumps(lake_version_env(lake_versions))
+        try:
+            stdout, stderr = self.proc.communicate(late + "\n")
+        except BaseException:  # a stopped run: dbt ends with it
+            self.proc.kill()
+            raise
+        finally:
+            _running.discard(self.proc)
+        result = DbtResult(
+            success=self.proc.returncode == 0,
+            command="dbt " + " ".join(self.args[: 2 if self.args[0] == "docs" else 1]),
+            log_tail="\n".join((stdout + stderr).splitlines()[-40:]),
+        )
+        if run_results.exists():
+            data = json.loads(run_results.read_text())
+            result.elapsed_s = data.get("elapsed_time")
+            result.failures = [
+                {
+                    "node": r.get("unique_id"),
+                    "status": r.get("status"),
+                    "message": (r.get("message") or "")[:500],
+                    "failures": r.get("failures"),
+                }
+                for r in data.get("results", [])
+                if r.get("status") in ("error", "fail", "runtime error")
+            ]
+        return result
+
+    def cancel(self) -> None:
+        """End the process if it has not run its command (nothing needs building, or the run
+        failed before the build)."""
+        if self.proc.returncode is None:
+            self.proc.kill()
+            self.proc.communicate()
+        _running.discard(self.proc)
 
 
 def run_dbt(
@@ -96,62 +176,9 @@ def run_dbt(
     lake_versions: Mapping[str, int | None] | None = None,
     matcher: str | None = None,
 ) -> DbtResult:
-    """Run `dbt <command>` on the project against warehouse; never raises on model failures.
-
-    command "docs" runs `dbt docs generate`. Every command shares one target folder under
-    the build dir, so later commands reuse the parse of the first.
-    """
-    target = dbt_target_dir(settings)
-    logs = settings.build_dir / "dbt" / "logs"
-    args = [
-        dbt_executable(), command,
-        "--project-dir", str(settings.dbt_project_dir),
-        "--profiles-dir", str(settings.dbt_project_dir),
-        "--target-path", str(target),
-        "--log-path", str(logs),
-        "--no-use-colors",
-        *extra_args,
-    ]  # fmt: skip
-    if command == "docs":
-        args[1:2] = ["docs", "generate"]
-    run_results = target / "run_results.json"
-    run_results.unlink(missing_ok=True)  # never read the results of an earlier command
-    with subprocess.Popen(
-        args,
-        env=dbt_env(settings, warehouse, lake_versions, matcher),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=settings.dbt_project_dir,
-        preexec_fn=die_with_parent,
-    ) as proc:
-        _running.add(proc)
-        try:
-            stdout, stderr = proc.communicate()
-        except BaseException:  # a stopped run: dbt ends with it
-            proc.kill()
-            raise
-        finally:
-            _running.discard(proc)
-    result = DbtResult(
-        success=proc.returncode == 0,
-        command=" ".join(args[:2]),
-        log_tail="\n".join((stdout + stderr).splitlines()[-40:]),
-    )
-    if run_results.exists():
-        data = json.loads(run_results.read_text())
-        result.elapsed_s = data.get("elapsed_time")
-        result.failures = [
-            {
-                "node": r.get("unique_id"),
-                "status": r.get("status"),
-                "message": (r.get("message") or "")[:500],
-                "failures": r.get("failures"),
-            }
-            for r in data.get("results", [])
-            if r.get("status") in ("error", "fail", "runtime error")
-        ]
-    return result
+    """Run `dbt <command>` (see DbtProcess) now and wait for it; never raises on model
+    failures."""
+    return DbtProcess(settings, warehouse, command, extra_args, matcher).result(lake_versions)
 
 
 def docs_digest(settings: Settings) -> str:

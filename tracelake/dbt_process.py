@@ -1,0 +1,66 @@
+"""One dbt command in a process started before its inputs are known.
+
+`python -m tracelake.dbt_process COMMAND ARGS...` imports dbt and parses the project at once
+(about 3 s), then waits for one line on its standard input: a JSON object of environment
+variables to add (the lake versions the command reads, known only later), or an empty line
+to end without running. It then runs the command through dbt's programmatic runner on the
+manifest already parsed, and exits 0 when the command succeeded, 1 when a node did not pass
+and 2 when dbt could not run (as dbt's own CLI does).
+
+Only the lake versions may come late: they are read when a source is loaded
+(tracelake/dbt_lake.py), never while the project is parsed. Everything the parse reads is in
+the environment the process started with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+LATE_PREFIX = "TRACELAKE_LAKE_VERSION_"  # the only variables the waiting line may add
+
+
+def _project_args(args: list[str]) -> list[str]:
+    """The options of args that say where the project, profile, target and logs are: what a
+    parse needs of the command."""
+    keep = {"--project-dir", "--profiles-dir", "--target-path", "--log-path"}
+    kept = []
+    for name, value in zip(args, args[1:], strict=False):
+        if name in keep:
+            kept += [name, value]
+    return kept
+
+
+def _parse(runner: Any, args: list[str]) -> Any:
+    """The project's manifest, or None when the parse fails (the command then parses again and
+    reports why)."""
+    parsed = runner.invoke(["parse", "--quiet", "--no-use-colors", *_project_args(args)])
+    return parsed.result if parsed.success else None
+
+
+def main(argv: list[str]) -> int:
+    from dbt.cli.main import dbtRunner
+
+    from tracelake import dbt_lake  # noqa: F401 - the lake's source plugin, loaded ahead
+
+    manifest = _parse(dbtRunner(), argv)
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    late = json.loads(line)
+    unexpected = sorted(name for name in late if not name.startswith(LATE_PREFIX))
+    if unexpected:
+        print(f"tracelake: only the lake's versions may be given late, not {unexpected}")
+        return 2
+    os.environ.update({name: str(value) for name, value in late.items()})
+    result = dbtRunner(manifest=manifest).invoke(argv)
+    if result.exception is not None:
+        print(f"tracelake: dbt could not run: {result.exception}")
+        return 2
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
