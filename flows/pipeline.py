@@ -79,10 +79,11 @@ def validate_lake_task(settings: Settings, versions: dict[str, int | None]) -> d
     # first of them beside dbt's build, so that a run's start does not wait for it.
     from tracelake import validate
 
-    return {
-        layer: validate.validate_parquet_layer(layer, tables, settings.expectations_dir).to_dict()
-        for layer, tables in validate.lake_layer_tables(settings, versions).items()
-    }
+    # The rows of the published build's lake that its validation found nothing wrong in are
+    # not checked row by row again: only the rows added since.
+    checked = stages.lake_checked_before(settings, validate.lake_checks_digest(settings))
+    results = validate.validate_lake(settings, versions, checked)
+    return {layer: result.to_dict() for layer, result in results.items()}
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
@@ -121,9 +122,13 @@ def publish_task(settings: Settings, build: Path) -> Path:
 
 @task(name="export-marts", cache_policy=NO_CACHE, **IO_RETRIES)
 def export_marts_task(settings: Settings) -> dict[str, int]:
-    """The published marts as Parquet files (data/marts) and as Delta tables in the lake."""
-    publish.export_marts(settings.warehouse_path, settings.marts_dir)
-    return publish.export_marts_to_lake(settings.warehouse_path, settings.lake)
+    """The published marts as Parquet files (data/marts) and as Delta tables in the lake, both
+    at once (DuckDB and delta-rs let go of the GIL)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-marts") as side:
+        files = side.submit(publish.export_marts, settings.warehouse_path, settings.marts_dir)
+        versions = publish.export_marts_to_lake(settings.warehouse_path, settings.lake)
+        files.result()
+    return versions
 
 
 def mart_counts(warehouse: Path) -> dict[str, int]:
@@ -467,11 +472,20 @@ def _build(
     started = time.perf_counter()
     report.warehouse = str(publish_task(settings, build))
     report.published = True
-    stages.record_published(settings, inputs, run_id)
+    stages.record_published(settings, inputs, run_id, _lake_checked(settings, report))
     # after the rename: the copies never run ahead of the warehouse
     in_lake = export_marts_task(settings)
     _stage(report, "publish", started, marts_in_lake=settings.lake.mart_uri("*"),
            mart_versions=in_lake)  # fmt: skip
+
+
+def _lake_checked(settings: Settings, report: RunReport) -> tuple[str, dict[str, int]]:
+    """What this run's validation of the lake depended on, and the lake tables in which it
+    found nothing wrong (for the next run's validation)."""
+    from tracelake import validate
+
+    clean = validate.clean_lake_tables(report.validation, report.lake_versions or {})
+    return validate.lake_checks_digest(settings), clean
 
 
 def _validate_lake(settings: Settings, report: RunReport, versions: dict[str, int | None]) -> None:

@@ -13,6 +13,7 @@ import pytest
 from flows.pipeline import pipeline
 from tracelake import processes, stages
 from tracelake.runlock import LOCK_FILE, RunLocked
+from tracelake.validate import LAKE_LAYERS
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 
@@ -200,6 +201,15 @@ def test_a_new_report_joins_its_incident_and_renames_none(
     with processes.environment({"TRACELAKE_DOCS": "on"}):  # the seeds build made the site
         again = pipeline(str(source), str(copy))
     assert again["stages"]["match_incidents"]["articles"] == 1
+    # a lake table the first run's validation found nothing wrong in: its new rows alone
+    # are checked row by row
+    clean = [layer for layer in LAKE_LAYERS if not report["validation"][layer]["failures"]]
+    assert "staged_articles" in clean
+    for layer in clean:
+        outcome = again["validation"][layer]
+        [(table, newer)] = outcome["new_rows_only"].items()
+        assert newer["checked_by"] == report["run_id"]
+        assert 0 < newer["rows"] < outcome["rows"][table]
     skipped = again["stages"]["dbt_docs"]["skipped"]  # new data, the same models
     assert skipped == "the dbt project is unchanged since the site was generated"
     with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:

@@ -70,3 +70,23 @@ def test_the_dbt_unit_tests_pass_and_the_pipeline_build_leaves_them_out(
     pipeline_log = (data / "build" / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
     assert " START sql table model marts.fct_incidents " in pipeline_log
     assert " START unit_test " not in pipeline_log
+
+
+def test_a_dbt_process_started_ahead_ends_unused_when_cancelled(tmp_path: Path) -> None:
+    settings = Settings.from_env(data_dir=tmp_path)
+    started = transform.DbtProcess(settings, tmp_path / "unused.duckdb")
+    started.cancel()
+    assert started.proc.returncode is not None
+    assert started.proc not in transform._running
+    assert not (tmp_path / "unused.duckdb").exists()
+
+
+def test_a_dbt_process_takes_only_the_lake_versions_late(tmp_path: Path) -> None:
+    settings = Settings.from_env(data_dir=tmp_path)
+    started = transform.DbtProcess(settings, tmp_path / "w.duckdb", "parse")
+    stdout, _ = started.proc.communicate('{"TRACELAKE_WAREHOUSE": "elsewhere.duckdb"}\n')
+    assert started.proc.returncode == 2
+    assert "only the lake's versions may be given late" in stdout
+    assert transform.lake_version_env({"articles": 3, "statistics": None}) == {
+        "TRACELAKE_LAKE_VERSION_ARTICLES": "3"
+    }

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
@@ -306,6 +307,63 @@ def test_paths_and_names_with_quotes_never_break_the_sql(tmp_path: Path) -> None
 def test_parquet_layer_with_no_files_has_nothing_to_fail(tmp_path: Path) -> None:
     result = validate_parquet_layer("staged_statistics", {"statistics": tmp_path}, EXPECTATIONS)
     assert result.success and result.rows == {"statistics": 0}
+
+
+def old_and_new_rows(tmp_path: Path, old: pd.DataFrame, new: pd.DataFrame) -> dict:
+    """A table of two files, as validate_parquet_layer takes it: every row, and the rows of
+    the second file (added since an earlier validation)."""
+    for name, frame in (("old", old), ("new", new)):
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / f"{name}.p")
+    every = ds.dataset([str(tmp_path / "old.p"), str(tmp_path / "new.p")], format="parquet")
+    added = ds.dataset(str(tmp_path / "new.p"), format="parquet")
+    return {"tables": {"statistics": every}, "new_rows": {"statistics": added}}
+
+
+def test_after_a_clean_validation_only_new_rows_are_checked_row_by_row(tmp_path: Path) -> None:
+    # an old row with no evidence: the earlier validation is taken at its word
+    old = statistics(4, evidence=[None, "a", "b", "c"])
+    new = statistics(3, evidence=["d", None, "e"])
+    new["statistic_id"] = ["f" * 16, "e" * 16, old.loc[0, "statistic_id"]]  # one key again
+    result = validate_parquet_layer(
+        "staged_statistics", **old_and_new_rows(tmp_path, old, new),
+        expectations_dir=EXPECTATIONS, checked_by="run-1",
+    )  # fmt: skip
+    found = {f.column: (f.unexpected_count, f.element_count) for f in result.failures}
+    # the new row without evidence, of all seven; the key shared with an old row, both rows
+    assert found == {"evidence": (1, 7), "statistic_id": (2, 7)}
+    assert result.new_rows_only == {"statistics": {"rows": 3, "checked_by": "run-1"}}
+    assert result.rows == {"statistics": 7}
+
+
+def test_an_expectation_with_mostly_checks_every_row_again(tmp_path: Path) -> None:
+    suite = {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "evidence",
+             "mostly": 0.5}, "severity": "warning"}  # fmt: skip
+    (tmp_path / "suites").mkdir()
+    (tmp_path / "suites" / "t.json").write_text(
+        json.dumps({"layer": "t", "tables": {"statistics": {"name": "t.statistics",
+                                                            "expectations": [suite]}}})
+    )  # fmt: skip
+    old = statistics(3, evidence=[None, None, "a"])
+    new = statistics(1, evidence=[None])
+    new["statistic_id"] = ["f" * 16]
+    result = validate_parquet_layer(
+        "t", **old_and_new_rows(tmp_path, old, new), expectations_dir=tmp_path / "suites",
+        checked_by="run-1",
+    )  # fmt: skip
+    # three of four rows without evidence: more than the half allowed, counted over all rows
+    assert [(f.unexpected_count, f.element_count) for f in result.failures] == [(3, 4)]
+    assert result.new_rows_only == {}
+
+
+def test_the_clean_lake_tables_are_those_whose_layers_found_nothing() -> None:
+    results = {
+        "raw_documents": {"success": True, "failures": []},
+        "staged_articles": {"success": True, "failures": [{"severity": "warning"}]},
+        "staged_statistics": {"success": False, "failures": [{"severity": "critical"}]},
+        "staged_entities": {"success": True, "failures": []},
+    }
+    versions = {"raw_documents": 4, "articles": 5, "statistics": 6, "entities": None}
+    assert validate.clean_lake_tables(results, versions) == {"raw_documents": 4}
 
 
 MARTS_DDL = """

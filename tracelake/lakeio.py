@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 from deltalake import DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 TABLES = {
     "raw_documents": "raw/documents",
@@ -174,14 +174,33 @@ def _filtered(frame: pl.LazyFrame, where: Mapping[str, str] | None) -> pl.LazyFr
     return frame
 
 
-def dataset(lake: Lake, found: DeltaTable, where: Mapping[str, str] | None = None) -> ds.Dataset:
+def file_uris(
+    lake: Lake, table: str, version: int, where: Mapping[str, str] | None = None
+) -> set[str] | None:
+    """The URIs of a table's files at a version (in the partitions named), or None when that
+    version can no longer be read (its log was cleaned up)."""
+    try:
+        found = open_table(lake, table, version)
+    except DeltaError:
+        return None
+    return None if found is None else set(_files(found, where)[1])
+
+
+def dataset(
+    lake: Lake,
+    found: DeltaTable,
+    where: Mapping[str, str] | None = None,
+    leave_out: Collection[str] = (),
+) -> ds.Dataset:
     """An Arrow dataset of the table's files at the version `found` is at (only those of the
-    partitions named), for DuckDB.
+    partitions named, less the files of leave_out), for DuckDB.
 
     Built on Arrow's own file systems from the file list: a dataset on delta-rs's file system
     (DeltaTable.to_pyarrow_dataset) leaves threads that abort the process at exit ("terminate
     called without an active exception") about one time in two."""
     columns, files = _files(found, where)
+    if leave_out:
+        files = [uri for uri in files if uri not in leave_out]
     schema = pa.schema(found.schema().to_arrow())
     root = unquote(found.table_uri.rstrip("/"))
     filesystem, strip = arrow_filesystem(lake)

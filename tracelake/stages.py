@@ -488,12 +488,39 @@ def warehouse_is_current(settings: Settings, inputs: str) -> str | None:
     return known.get("run_id") if same_file and known.get("inputs") == inputs else None
 
 
-def record_published(settings: Settings, inputs: str, run_id: str) -> None:
-    """Remember what the published warehouse was built from (after it is in place)."""
+def record_published(
+    settings: Settings,
+    inputs: str,
+    run_id: str,
+    lake_checked: tuple[str, dict[str, int]] | None = None,
+) -> None:
+    """Remember what the published warehouse was built from (after it is in place), and
+    lake_checked: what its run's validation of the lake depended on (a digest) and the lake
+    tables, at their versions, in which it found nothing wrong."""
     info = settings.warehouse_path.stat()
-    text = json.dumps({"run_id": run_id, "inputs": inputs,
-                       "warehouse": [info.st_size, info.st_mtime_ns]})  # fmt: skip
+    record: dict[str, object] = {
+        "run_id": run_id,
+        "inputs": inputs,
+        "warehouse": [info.st_size, info.st_mtime_ns],
+    }
+    if lake_checked is not None:
+        record["lake_checked"] = {"digest": lake_checked[0], "tables": lake_checked[1]}
+    text = json.dumps(record)
     lakeio.write_bytes_atomic(settings.runs_dir / PUBLISHED_RECORD, text.encode("utf-8"))
+
+
+def lake_checked_before(settings: Settings, digest: str) -> tuple[str, dict[str, int]] | None:
+    """The run of the published build, and the lake tables (at their versions) its validation
+    found nothing wrong in, when that validation depended on the same digest; else None."""
+    record = settings.runs_dir / PUBLISHED_RECORD
+    try:
+        known = json.loads(record.read_text())
+    except (OSError, ValueError):
+        return None
+    checked = known.get("lake_checked") or {}
+    if checked.get("digest") != digest or not checked.get("tables"):
+        return None
+    return str(known["run_id"]), {str(t): int(v) for t, v in checked["tables"].items()}
 
 
 SOURCE_DIGESTS = "source-digests.parquet"

@@ -31,6 +31,7 @@ only kinds a suite may hold:
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import math
 import re
@@ -63,7 +64,7 @@ from great_expectations.expectations.expectation import (
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 from tracelake import lakeio
-from tracelake.config import Settings
+from tracelake.config import Settings, folder_digest
 
 LAYERS = ("raw_documents", "staged_articles", "staged_statistics", "staged_entities", "marts")
 PARQUET_TABLES = {
@@ -118,6 +119,9 @@ class LayerResult:
     expectations_evaluated: int
     rows: dict[str, int]  # rows validated per table
     seconds: float
+    # per table checked row by row on its new rows only: how many, and the run that
+    # validated the others (validate_lake)
+    new_rows_only: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def critical_failures(self) -> list[Failure]:
@@ -132,6 +136,7 @@ class LayerResult:
             "critical_failures": len(self.critical_failures),
             "other_failures": len(self.failures) - len(self.critical_failures),
             "rows": dict(self.rows),
+            "new_rows_only": dict(self.new_rows_only),
             "seconds": round(self.seconds, 3),
             "failures": [f.to_dict() for f in self.failures],
         }
@@ -413,7 +418,10 @@ def _row_count(runner: _Runner, plan: _Plan, rows: int, tallies: dict[int, _Tall
 
 
 def _result(
-    layer: str, per_table: list[tuple[_Plan, list[Failure], int]], t0: float
+    layer: str,
+    per_table: list[tuple[_Plan, list[Failure], int]],
+    t0: float,
+    new_rows_only: dict[str, dict[str, Any]] | None = None,
 ) -> LayerResult:
     failures = [f for _, table_failures, _ in per_table for f in table_failures]
     return LayerResult(
@@ -423,6 +431,7 @@ def _result(
         expectations_evaluated=sum(len(plan.expectations) for plan, _, _ in per_table),
         rows={plan.table: rows for plan, _, rows in per_table},
         seconds=time.perf_counter() - t0,
+        new_rows_only=new_rows_only or {},
     )
 
 
@@ -468,26 +477,50 @@ def _validate_sources(
     suites: Mapping[str, gx.ExpectationSuite],
     sources: Mapping[str, _DuckSource],
     t0: float,
+    new_sources: Mapping[str, _DuckSource] | None = None,
+    checked_by: str | None = None,
 ) -> LayerResult:
-    """Validate tables read through DuckDB: a row-wise pass, then one pass per key."""
+    """Validate tables read through DuckDB: a row-wise pass, then one pass per key.
+
+    A table of new_sources (its rows added since a validation, by run checked_by, that found
+    nothing wrong in the others) gets its row-wise pass on those rows alone, when that gives
+    the same outcome as a pass over every row: when no row-wise expectation allows a share
+    of unexpected values (`mostly`)."""
     runner = _Runner()
     per_table = []
+    new_rows_only: dict[str, dict[str, Any]] = {}
     for table, suite in suites.items():
         plan = _plan(table, suite)
         source = sources[table]
         tallies: dict[int, _Tally] = {}
         rows = source.rows
-        passes: list[tuple[gx.ExpectationSuite, list[str]]] = []
         if plan.row_wise is not None:
-            passes.append((plan.row_wise, []))
-        passes += [(key_suite, key) for key, key_suite in plan.by_key]
-        for sub_suite, key in passes:
+            row_source = source
+            if table in (new_sources or {}) and _all_or_nothing(plan, plan.row_wise):
+                row_source = (new_sources or {})[table]
+                new_rows_only[table] = {"rows": row_source.rows, "checked_by": checked_by}
             _run_chunks(
-                runner, plan, sub_suite, source.chunks(plan.columns(sub_suite), key), tallies
+                runner, plan, plan.row_wise,
+                row_source.chunks(plan.columns(plan.row_wise), []), tallies,
+            )  # fmt: skip
+            for expectation in plan.row_wise.expectations:  # the rows checked before count
+                tally = tallies.setdefault(int(expectation.id or 0), _Tally())
+                tally.element_count += rows - row_source.rows
+        for key, key_suite in plan.by_key:
+            _run_chunks(
+                runner, plan, key_suite, source.chunks(plan.columns(key_suite), key), tallies
             )
         _row_count(runner, plan, rows, tallies)
         per_table.append((plan, _finish(plan, tallies, rows), rows))
-    return _result(layer, per_table, t0)
+    return _result(layer, per_table, t0, new_rows_only)
+
+
+def _all_or_nothing(plan: _Plan, suite: gx.ExpectationSuite) -> bool:
+    """True when every expectation of the sub-suite fails on a single unexpected value."""
+    return all(
+        float(_kwargs(plan.expectations[int(e.id or 0)]).get("mostly", 1.0)) >= 1.0
+        for e in suite.expectations
+    )
 
 
 def validate_parquet_layer(
@@ -496,9 +529,12 @@ def validate_parquet_layer(
     expectations_dir: Path,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    new_rows: Mapping[str, ds.Dataset] | None = None,
+    checked_by: str | None = None,
 ) -> LayerResult:
     """Validate a lake layer: per table a Delta table's Arrow dataset, or Parquet (a folder,
-    a glob, or a list of files)."""
+    a glob, or a list of files). new_rows: per table, the dataset of its rows added since
+    run checked_by validated it and found nothing wrong (see _validate_sources)."""
     t0 = time.perf_counter()
     suites = load_layer_suites(expectations_dir, layer)
     _check_tables(layer, suites, tables)
@@ -509,7 +545,11 @@ def validate_parquet_layer(
             else _DuckSource.parquet(con, _resolve_files(spec), chunk_rows, chunk_bytes)
             for table, spec in tables.items()
         }
-        return _validate_sources(layer, suites, sources, t0)
+        new_sources = {
+            table: _DuckSource.arrow(con, rows, chunk_rows, chunk_bytes)
+            for table, rows in (new_rows or {}).items()
+        }
+        return _validate_sources(layer, suites, sources, t0, new_sources, checked_by)
 
 
 def validate_warehouse(
@@ -531,21 +571,72 @@ def validate_warehouse(
         return _validate_sources(layer, suites, sources, t0)
 
 
-def lake_layer_tables(
-    settings: Settings, lake_versions: Mapping[str, int | None] | None = None
-) -> dict[str, dict[str, ds.Dataset | list[Path]]]:
-    """The lake layers' tables as Arrow datasets (the staged ones of the current extractor
-    version; at lake_versions when given), for `validate_parquet_layer`."""
-    current = {"extractor_version": settings.extractor_version}
-    layers = {"raw_documents": ("documents", "raw_documents", None),
-              "staged_articles": ("articles", "articles", current),
-              "staged_statistics": ("statistics", "statistics", current),
-              "staged_entities": ("entities", "entities", current)}  # fmt: skip
-    tables: dict[str, dict[str, ds.Dataset | list[Path]]] = {}
-    for layer, (name, table, where) in layers.items():
+# Each lake layer: its table's name in the suite, the lake table, and whether only the rows
+# of the current extractor version are validated (the staged tables hold several versions).
+LAKE_LAYERS = {
+    "raw_documents": ("documents", "raw_documents", False),
+    "staged_articles": ("articles", "articles", True),
+    "staged_statistics": ("statistics", "statistics", True),
+    "staged_entities": ("entities", "entities", True),
+}
+
+
+def validate_lake(
+    settings: Settings,
+    lake_versions: Mapping[str, int | None] | None = None,
+    checked: tuple[str, Mapping[str, int]] | None = None,
+) -> dict[str, LayerResult]:
+    """Validate the lake's layers (the staged tables' rows of the current extractor version;
+    at lake_versions when given, else the latest).
+
+    checked: a run, and the lake tables (with their versions) in which its validation found
+    nothing wrong with the same suites and code (lake_checks_digest). A file of such a table
+    then was, and stays, valid row by row: only the files added since get the row-wise
+    expectations; uniqueness and row counts are still checked over every row.
+    """
+    results = {}
+    for layer, (name, table, current_only) in LAKE_LAYERS.items():
+        where = {"extractor_version": settings.extractor_version} if current_only else None
         found = lakeio.open_table(settings.lake, table, (lake_versions or {}).get(table))
-        tables[layer] = {name: [] if found is None else lakeio.dataset(settings.lake, found, where)}
-    return tables
+        rows: ds.Dataset | list[Path] = (
+            [] if found is None else lakeio.dataset(settings.lake, found, where)
+        )
+        new_rows, checked_by = {}, None
+        if found is not None and checked is not None and table in checked[1]:
+            before = lakeio.file_uris(settings.lake, table, checked[1][table], where)
+            if before is not None:
+                new_rows = {name: lakeio.dataset(settings.lake, found, where, leave_out=before)}
+                checked_by = checked[0]
+        results[layer] = validate_parquet_layer(
+            layer, {name: rows}, settings.expectations_dir,
+            new_rows=new_rows, checked_by=checked_by,
+        )  # fmt: skip
+    return results
+
+
+def lake_checks_digest(settings: Settings) -> str:
+    """What a validation of the lake's rows depends on besides the rows: the suites, the
+    extractor version (which rows), this module and Great Expectations' version."""
+    digest = hashlib.sha256()
+    for part in (folder_digest(settings.expectations_dir), settings.extractor_version,
+                 gx.__version__):  # fmt: skip
+        digest.update(part.encode("utf-8") + b"\n")
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def clean_lake_tables(
+    results: Mapping[str, Mapping[str, Any]], lake_versions: Mapping[str, int | None]
+) -> dict[str, int]:
+    """The lake tables, at lake_versions, whose layers' validation results (as in a run
+    report) found nothing wrong, not even a warning: what `validate_lake` may take as checked."""
+    clean = {}
+    for layer, (_, table, _) in LAKE_LAYERS.items():
+        outcome = results.get(layer) or {}
+        version = lake_versions.get(table)
+        if outcome.get("success") and not outcome.get("failures") and version is not None:
+            clean[table] = version
+    return clean
 
 
 # --- the validation page -----------------------------------------------------------------
@@ -575,7 +666,13 @@ def write_validation_site(
         }
         for table, suite in load_layer_suites(expectations_dir, layer).items():
             rows = outcome.get("rows", {}).get(table)
-            body.append(f"<h3>{escape(table)} ({rows} rows)</h3>")
+            counted = f"{rows} rows"
+            if newer := (outcome.get("new_rows_only") or {}).get(table):
+                counted += (
+                    f"; row by row, the {newer['rows']} added since run {newer['checked_by']},"
+                    " which found nothing wrong in the others"
+                )
+            body.append(f"<h3>{escape(table)} ({escape(counted)})</h3>")
             body.append(
                 "<table><tr><th>expectation</th><th>arguments</th><th>severity</th>"
                 "<th>outcome</th></tr>"
