@@ -336,8 +336,9 @@ def _run(
     pending = stages.pending_documents(settings)
     progress.stage("segment", len(pending))
     progress.stage("extract", len(pending))
-    parts = stages.partitions(pending, settings.batch_size, settings.workers)
     processes = runner.processes(settings, len(pending))
+    # the run's worker processes, when it has them, are started: small runs use them all too
+    parts = stages.partitions(pending, settings.batch_size, settings.workers, bool(processes))
     for doc_ids, outcome in _segment_extract(settings, parts, runner, processes):
         report.documents_processed += outcome.documents
         report.documents_failed.extend(outcome.failed)

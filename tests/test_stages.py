@@ -206,6 +206,7 @@ def test_a_document_the_extractor_fails_on_is_reported_and_left_pending(
         (1000, 300, 2, [250, 250, 250, 250]),  # at most batch_size each
         (1000, 2000, 1, [1000]),
         (601, 2000, 4, [301, 300]),  # not cut below MIN_PARTITION for idle workers
+        (360, 2000, 2, [360]),  # a worker's start costs more than it saves
     ],
 )
 def test_partitions_keep_order_and_keep_workers_busy(
@@ -213,6 +214,23 @@ def test_partitions_keep_order_and_keep_workers_busy(
 ) -> None:
     ids = [f"d{i:04d}" for i in range(documents)]
     parts = stages.partitions(ids, batch_size, workers)
+    assert [len(p) for p in parts] == sizes
+    assert [d for p in parts for d in p] == ids
+
+
+@pytest.mark.parametrize(
+    ("documents", "workers", "sizes"),
+    [
+        (360, 2, [180, 180]),  # workers already started: both busy
+        (90, 2, [90]),  # too few to repay a partition's own cost
+        (300, 4, [75, 75, 75, 75]),
+    ],
+)
+def test_started_workers_share_even_a_small_run(
+    documents: int, workers: int, sizes: list[int]
+) -> None:
+    ids = [f"d{i:04d}" for i in range(documents)]
+    parts = stages.partitions(ids, 2000, workers, started=True)
     assert [len(p) for p in parts] == sizes
     assert [d for p in parts for d in p] == ids
 

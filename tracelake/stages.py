@@ -74,14 +74,21 @@ class PartitionOutcome:
 # A partition smaller than this is not split further to keep every worker busy: starting a
 # worker process (imports, language models) costs about what segmenting this many takes.
 MIN_PARTITION = 250
+# The same when the workers are already started: a partition's own cost (reading what the
+# lake knows, four commits) is about what segmenting this many documents takes.
+MIN_SHARE = 50
 
 
-def partitions(items: list[T], batch_size: int, workers: int) -> list[list[T]]:
+def partitions(
+    items: list[T], batch_size: int, workers: int, started: bool = False
+) -> list[list[T]]:
     """items (documents or files) cut into partitions of at most batch_size, in order; at
-    least one per worker when there are enough of them to keep every worker busy."""
+    least one per worker when there are enough of them to keep every worker busy (fewer
+    when the workers are already started)."""
     if not items:
         return []
-    count = max(-(-len(items) // batch_size), min(workers, len(items) // MIN_PARTITION))
+    smallest = MIN_SHARE if started else MIN_PARTITION
+    count = max(-(-len(items) // batch_size), min(workers, len(items) // smallest))
     size = -(-len(items) // max(count, 1))
     return chunks(items, size)
 
