@@ -253,6 +253,7 @@ def test_partitions_side_by_side_give_the_marts_of_one_process(
 ) -> None:
     _, source, data = seeds_build
     monkeypatch.setattr(stages, "MIN_PARTITION", 1)  # the sample corpus in two partitions
+    monkeypatch.setattr(stages, "MIN_SHARE", 1)
     monkeypatch.setenv("TRACELAKE_WORKERS", "2")
     report = pipeline(str(source), str(tmp_path / "data"))
     assert report["status"] == "succeeded"

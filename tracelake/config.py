@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tracelake.lakeio import Lake
+from tracelake.lake import Lake
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,6 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -34,61 +33,13 @@ import pyarrow.fs as pafs
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-TABLES = {
-    "raw_documents": "raw/documents",
-    "articles": "staged/articles",
-    "statistics": "staged/statistics",
-    "entities": "staged/entities",
-    "processed": "staged/processed",
-    "incident_links": "staged/incident_links",
-    "incident_keys": "staged/incident_keys",
-    "quarantine": "quarantine",
-}
-# The bookkeeping columns the lake adds to a table's own schema (tracelake/schemas.py).
-PARTITIONS: dict[str, tuple[str, ...]] = {
-    "raw_documents": ("ingest_date",),
-    "articles": ("extractor_version",),
-    "statistics": ("extractor_version",),
-    "entities": ("extractor_version",),
-    "processed": ("extractor_version",),
-    "incident_links": ("extractor_version", "matcher_version"),
-    "incident_keys": ("extractor_version", "matcher_version"),
-    "quarantine": (),
-}
+from tracelake.lake import PARTITIONS, TABLES, Lake
+
 BATCH_KEY = "batch_key"  # the staged tables' column naming the batch that wrote a row
 WRITER = WriterProperties(compression="ZSTD")
 # A commit that conflicts with another writer's (Delta's optimistic concurrency) is tried
 # again on the new version this many times in all.
 COMMIT_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Lake:
-    """Where the lake's tables live: a local folder or an object-store URL."""
-
-    url: str
-
-    @property
-    def is_local(self) -> bool:
-        return "://" not in self.url or self.url.startswith("file://")
-
-    def uri(self, table: str) -> str:
-        return f"{self.url.rstrip('/')}/{TABLES[table]}"
-
-    def mart_uri(self, mart: str) -> str:
-        """Where a copy of a published mart lives (tracelake/publish.py)."""
-        return f"{self.url.rstrip('/')}/marts/{mart}"
-
-    @property
-    def storage_options(self) -> dict[str, str] | None:
-        """Options for delta-rs: on object storage, the AWS_* settings of the environment
-        (delta-rs reads them too; given explicitly so a child process need not inherit them)."""
-        if self.is_local:
-            return None
-        names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                 "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ALLOW_HTTP",
-                 "AWS_S3_ALLOW_UNSAFE_RENAME", "AWS_CONDITIONAL_PUT")  # fmt: skip
-        return {name: os.environ[name] for name in names if name in os.environ}
 
 
 def sql_text(value: str) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from tracelake.lakeio import Lake
+from tracelake.lake import Lake
 from tracelake.runlock import RunLocked, run_lock
 
 LOCK_KEY = "_tracelake/writer.lock"

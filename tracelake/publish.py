@@ -10,7 +10,7 @@ import duckdb
 from deltalake import DeltaTable, write_deltalake
 
 from tracelake.crashpoints import pause_here
-from tracelake.lakeio import Lake
+from tracelake.lake import Lake
 
 
 def _marts(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, duckdb.DuckDBPyRelation]]:
