@@ -216,14 +216,14 @@ def _tell_operator(settings: Settings, report: RunReport) -> None:
     and the validation page (site/gx/index.html); the last two never fail the run."""
     report.write(settings.runs_dir)
     try:
-        from tracelake import validate
-
         create_markdown_artifact(
             markdown=report.to_markdown(),
             key="tracelake-run-report",
             description=f"tracelake run {report.run_id}: {report.status}",
         )
         if report.validation:
+            from tracelake import validate
+
             validate.write_validation_site(
                 report.validation,
                 settings.expectations_dir,
