@@ -6,7 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from tracelake import transform
+import pytest
+
+from tracelake import dbt_process, transform
 from tracelake.config import Settings
 
 
@@ -81,12 +83,9 @@ def test_a_dbt_process_started_ahead_ends_unused_when_cancelled(tmp_path: Path) 
     assert not (tmp_path / "unused.duckdb").exists()
 
 
-def test_a_dbt_process_takes_only_the_lake_versions_late(tmp_path: Path) -> None:
-    settings = Settings.from_env(data_dir=tmp_path)
-    started = transform.DbtProcess(settings, tmp_path / "w.duckdb", "parse")
-    stdout, _ = started.proc.communicate('{"TRACELAKE_WAREHOUSE": "elsewhere.duckdb"}\n')
-    assert started.proc.returncode == 2
-    assert "only the lake's versions may be given late" in stdout
-    assert transform.lake_version_env({"articles": 3, "statistics": None}) == {
-        "TRACELAKE_LAKE_VERSION_ARTICLES": "3"
-    }
+def test_a_dbt_process_takes_only_the_lake_versions_late() -> None:
+    pinned = transform.lake_version_env({"articles": 3, "statistics": None})
+    assert pinned == {"TRACELAKE_LAKE_VERSION_ARTICLES": "3"}
+    assert dbt_process.late_variables(json.dumps(pinned)) == pinned
+    with pytest.raises(ValueError, match="TRACELAKE_WAREHOUSE"):
+        dbt_process.late_variables('{"TRACELAKE_WAREHOUSE": "elsewhere.duckdb"}')

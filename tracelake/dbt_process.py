@@ -40,6 +40,16 @@ def _parse(runner: Any, args: list[str]) -> Any:
     return parsed.result if parsed.success else None
 
 
+def late_variables(line: str) -> dict[str, str]:
+    """The environment variables of the waiting line (a JSON object); ValueError for any but
+    the lake's versions."""
+    late = json.loads(line)
+    unexpected = sorted(name for name in late if not name.startswith(LATE_PREFIX))
+    if unexpected:
+        raise ValueError(f"only the lake's versions may be given late, not {unexpected}")
+    return {name: str(value) for name, value in late.items()}
+
+
 def main(argv: list[str]) -> int:
     from dbt.cli.main import dbtRunner
 
@@ -49,12 +59,11 @@ def main(argv: list[str]) -> int:
     line = sys.stdin.readline()
     if not line.strip():
         return 0
-    late = json.loads(line)
-    unexpected = sorted(name for name in late if not name.startswith(LATE_PREFIX))
-    if unexpected:
-        print(f"tracelake: only the lake's versions may be given late, not {unexpected}")
+    try:
+        os.environ.update(late_variables(line))
+    except ValueError as error:
+        print(f"tracelake: {error}")
         return 2
-    os.environ.update({name: str(value) for name, value in late.items()})
     result = dbtRunner(manifest=manifest).invoke(argv)
     if result.exception is not None:
         print(f"tracelake: dbt could not run: {result.exception}")
