@@ -68,12 +68,6 @@ from tracelake import lakeio
 from tracelake.config import Settings, folder_digest
 
 LAYERS = ("raw_documents", "staged_articles", "staged_statistics", "staged_entities", "marts")
-PARQUET_TABLES = {
-    "raw_documents": ("documents",),
-    "staged_articles": ("articles",),
-    "staged_statistics": ("statistics",),
-    "staged_entities": ("entities",),
-}
 UNIQUENESS = frozenset(
     {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 )
