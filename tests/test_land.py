@@ -11,9 +11,12 @@ from datetime import date
 from io import BytesIO
 from pathlib import Path
 
+import lxml.html
 import pytest
+from trafilatura.utils import load_html
 
 from tracelake import land, read
+from tracelake.config import PROJECT_ROOT
 from tracelake.lakeio import Lake
 
 TEXT = "Police arrested 12 people in Calais.\nThe café owner was charged.\n"
@@ -152,6 +155,57 @@ def test_html_metadata_survives_a_broken_json_ld_block() -> None:
     </head><body><article>{PAGE_BODY}</article></body></html>"""
     [item] = read.read_html(html)
     assert (item.title, item.published) == ("Shell firms & a laundering ring", date(2020, 11, 20))
+
+
+def _full_cascade_text(html: str) -> str:
+    from trafilatura import bare_extraction
+    from trafilatura.utils import load_html
+
+    tree = load_html(html)
+    doc = bare_extraction(tree, include_comments=False, include_tables=False,
+                          favor_precision=True)  # fmt: skip
+    return (getattr(doc, "text", None) or "").strip()
+
+
+def _html_pages(shared: Path) -> list[Path]:
+    return [
+        path
+        for folder in (PROJECT_ROOT / "seeds", *sorted(shared.glob("corpus*")))
+        for path in sorted(folder.rglob("*.htm*"))
+    ]
+
+
+def test_html_article_reads_what_the_full_cascade_reads(shared_dir: Path) -> None:
+    # every real page at hand: the fast path must never change an article's text
+    pages = _html_pages(shared_dir)
+    assert len(pages) >= 8
+    fast = 0
+    for path in pages:
+        html = path.read_text(errors="replace")
+        tree = load_html(html)
+        doc = read.html_article(tree, None)
+        assert (doc.text or "").strip() == _full_cascade_text(html), path.name
+        fast += read.fast_result_stands(doc.body, doc.raw_text or "")
+    assert fast >= len(pages) // 2  # and it is taken on most news pages
+
+
+LONG = "<p>" + "Officers rescued 31 workers from the farm. " * 40 + "</p>"
+TABLES = "<table><tr><td>1</td></tr></table>" * 2
+
+
+@pytest.mark.parametrize(
+    ("body", "stands"),
+    [
+        (LONG, True),
+        ("<p>Officers rescued 31 workers.</p>", False),  # short: jusText may do better
+        (LONG.replace("p>", "div>"), False),  # no paragraph text
+        (LONG + TABLES, False),  # more tables than paragraphs
+        (LONG + "<button>Share</button>", False),  # page furniture left: jusText is asked
+    ],
+)
+def test_fast_result_stands_only_where_the_cascade_keeps_it(body: str, stands: bool) -> None:
+    element = lxml.html.document_fromstring(f"<html><body>{body}</body></html>").body
+    assert read.fast_result_stands(element, element.text_content()) is stands
 
 
 def test_land_files_lands_each_content_once(tmp_path: Path) -> None:
