@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -264,18 +265,24 @@ def test_copies_segmented_side_by_side_are_flagged_as_in_one_pass(
     assert sum(dup is not None for _, dup in flags["one pass"]) == 1
 
 
-def test_file_digests_are_kept_while_size_and_time_stay(settings: Settings) -> None:
+def test_land_records_digests_kept_while_size_and_time_stay(settings: Settings) -> None:
     paths, _ = stages.discover(settings, "run-1")
-    digests = stages.file_digests(settings, paths)
+    assert set(stages.recorded_digests(settings, paths)) == {""}  # nothing read yet
+    pipeline.land_task.fn(settings, paths, "run-1")
+    digests = stages.recorded_digests(settings, paths)
     assert digests == [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
     cache = settings.runs_dir / stages.SOURCE_DIGESTS
     # a digest on record is trusted while the file's size and time are those it had
     kept = pl.read_parquet(cache).with_columns(sha256=pl.lit("recorded"))
     kept.write_parquet(cache)
-    assert set(stages.file_digests(settings, paths)) == {"recorded"}
+    assert set(stages.recorded_digests(settings, paths)) == {"recorded"}
     first = paths[0]
     first.write_bytes(first.read_bytes().replace(b"Police", b"police"))  # same size, new time
-    assert stages.file_digests(settings, paths)[0] == hashlib.sha256(first.read_bytes()).hexdigest()
+    assert stages.recorded_digests(settings, paths)[0] == ""
+    # a cache of whole paths, as written before the keys were relative to the source, holds
+    root = os.fsencode(settings.source_dir) + b"/"
+    kept.with_columns(path=pl.lit(root) + pl.col("path")).write_parquet(cache)
+    assert stages.recorded_digests(settings, paths)[1:] == ["recorded"] * (len(paths) - 1)
 
 
 def test_a_run_lands_only_the_files_it_has_not_seen(settings: Settings, seeds_dir: Path) -> None:

@@ -62,6 +62,9 @@ class LandResult:
     present: list[str] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
     quarantined_bytes: dict[str, bytes] = field(default_factory=dict)
+    # (source_key, size, mtime_ns, sha256) of each file read whole: the next run knows
+    # these files by a `stat` (stages.recorded_digests)
+    digests: list[tuple[bytes, int, int, str]] = field(default_factory=list)
 
 
 def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
@@ -142,6 +145,15 @@ def relative_name(path: Path, source: Path) -> str:
     except ValueError:
         name = path.name
     return printable_name(name)
+
+
+def source_key(path: Path, source: Path) -> bytes:
+    """The file's path relative to the source root as the file system has it (any bytes): a
+    source folder copied or moved keeps its files' keys."""
+    try:
+        return os.fsencode(path.relative_to(source))
+    except ValueError:
+        return os.fsencode(path)
 
 
 def printable_name(name: str) -> str:
@@ -269,27 +281,29 @@ def land_files(
     for path in paths:
         name = relative_name(path, source)
         try:
-            size = path.stat().st_size
-            if size > max_file_bytes:
+            info = path.stat()
+            if info.st_size > max_file_bytes:
                 result.quarantined.append(
                     Quarantined(
-                        name, f"larger than the limit of {max_file_bytes} bytes", None, size
+                        name, f"larger than the limit of {max_file_bytes} bytes", None,
+                        info.st_size,
                     )
-                )
+                )  # fmt: skip
                 continue
             data = path.read_bytes()
         except OSError as error:
             result.quarantined.append(Quarantined(name, f"cannot read: {error.strerror or error}"))
             continue
+        digest = hashlib.sha256(data).hexdigest()
+        result.digests.append((source_key(path, source), info.st_size, info.st_mtime_ns, digest))
         try:
             documents = unpacked(name, data, max_file_bytes)
         except UnreadableInput as error:
-            doc_id = hashlib.sha256(data).hexdigest()
-            result.quarantined.append(Quarantined(name, str(error), doc_id, len(data)))
-            result.quarantined_bytes[doc_id] = data
+            result.quarantined.append(Quarantined(name, str(error), digest, len(data)))
+            result.quarantined_bytes[digest] = data
             continue
         for doc_name, doc_data in documents:
-            doc_id = hashlib.sha256(doc_data).hexdigest()
+            doc_id = digest if doc_data is data else hashlib.sha256(doc_data).hexdigest()
             if doc_id in known or doc_id in seen_in_batch:
                 result.present.append(doc_name)
                 continue
@@ -338,7 +352,7 @@ def land_files_side_by_side(
     """`land_files`, with pieces of the batch read in `workers` processes and put back together
     in order: the same rows, and a document in two pieces lands from the first. Documents
     landed before are told apart here, once read (a run leaves out the files it knows
-    already: stages.not_landed), so the workers need not know the lake."""
+    already by their digests: stages.not_landed), so the workers need not know the lake."""
     landed_at = datetime.now(UTC)
     if min(workers, len(paths) // MIN_FILES_PER_WORKER) < 2:
         return land_files(paths, source, run_id, known, max_file_bytes, landed_at)
@@ -373,6 +387,7 @@ def merge_results(results: list[LandResult], known: set[str]) -> LandResult:
         merged.present.extend(result.present + repeated.column("source_file").to_pylist())
         merged.quarantined.extend(result.quarantined)
         merged.quarantined_bytes.update(result.quarantined_bytes)
+        merged.digests.extend(result.digests)
         tables.append(table)
     merged.documents = pa.concat_tables([merged.documents, *tables])
     return merged

@@ -214,6 +214,7 @@ def land_batch(settings: Settings, paths: list[Path], run_id: str) -> LandSummar
         paths, settings.source_dir, run_id, known, settings.max_file_bytes, settings.land_workers
     )
     summary = LandSummary(present=result.present)
+    remember_digests(settings, result.digests)
     land.write_quarantine(lake, result.quarantined, result.quarantined_bytes, run_id)
     summary.quarantined = [{"file": q.file, "reason": q.reason} for q in result.quarantined]
     if result.documents.num_rows:
@@ -533,7 +534,7 @@ def lake_checked_before(settings: Settings, digest: str) -> tuple[str, dict[str,
 SOURCE_DIGESTS = "source-digests.parquet"
 _DIGESTS = pa.schema(
     [
-        pa.field("path", pa.binary(), nullable=False),  # as the file system has it: any bytes
+        pa.field("path", pa.binary(), nullable=False),  # land.source_key: any bytes
         pa.field("size", pa.int64(), nullable=False),
         pa.field("mtime_ns", pa.int64(), nullable=False),
         pa.field("sha256", pa.string(), nullable=False),
@@ -541,47 +542,62 @@ _DIGESTS = pa.schema(
 )
 
 
-def file_digests(settings: Settings, paths: list[Path]) -> list[str]:
-    """sha256 of each file's bytes. A file whose size and modification time are those it had
-    when last hashed keeps that hash (runs/source-digests.parquet): asking whether anything
-    is new costs a `stat` per file, not a read of the whole source."""
+def _digest_cache(settings: Settings) -> dict[bytes, tuple[int, int, str]]:
+    """The recorded (size, mtime_ns, sha256) of each source file by its land.source_key."""
     cache = settings.runs_dir / SOURCE_DIGESTS
-    known: dict[bytes, tuple[int, int, str]] = {}
-    if cache.exists():
-        cached = pl.read_parquet(cache)
-        if cached.schema["path"] == pl.Binary:  # else a cache of an earlier layout: hash again
-            known = {
-                path: (size, mtime, digest) for path, size, mtime, digest in cached.iter_rows()
-            }
-    rows, digests, changed = [], [], False
+    if not cache.exists():
+        return {}
+    cached = pl.read_parquet(cache)
+    if cached.schema["path"] != pl.Binary:  # of an earlier layout: land reads the files again
+        return {}
+    # a cache written before the keys were relative holds whole paths: those under the source
+    # root are read as keys
+    root = os.fsencode(settings.source_dir) + b"/"
+    return {
+        path.removeprefix(root): (size, mtime, digest)
+        for path, size, mtime, digest in cached.iter_rows()
+    }
+
+
+def remember_digests(settings: Settings, digests: list[tuple[bytes, int, int, str]]) -> None:
+    """Record the digests of files just read whole (land.LandResult.digests)."""
+    if not digests:
+        return
+    known = _digest_cache(settings)
+    known.update((path, (size, mtime, digest)) for path, size, mtime, digest in digests)
+    rows = [(path, *entry) for path, entry in known.items()]
+    frame = pl.DataFrame(rows, schema=list(_DIGESTS.names), orient="row")
+    lakeio.write_parquet_atomic(frame, settings.runs_dir / SOURCE_DIGESTS, _DIGESTS)
+
+
+def recorded_digests(settings: Settings, paths: list[Path]) -> list[str]:
+    """sha256 of each file's bytes, as recorded when land last read it (remember_digests), if
+    the file still has the size and modification time it had then; else "". Asking whether
+    anything is new costs a `stat` per file, not a read of the whole source."""
+    known = _digest_cache(settings)
+    digests = []
     for path in paths:
-        name = os.fsencode(path)  # a name need not be UTF-8
-        size, mtime, digest = known.get(name, (-1, -1, ""))
+        size, mtime, digest = known.get(land.source_key(path, settings.source_dir), (-1, -1, ""))
         try:
             info = path.stat()
-            if (size, mtime) != (info.st_size, info.st_mtime_ns):
-                size, mtime = info.st_size, info.st_mtime_ns
-                digest, changed = hashlib.sha256(path.read_bytes()).hexdigest(), True
-        except OSError:  # gone or unreadable: no digest; landing it says why
-            digests.append("")
-            continue
-        rows.append((name, size, mtime, digest))
+        except OSError:  # gone or unreadable: landing it says why
+            digest = ""
+        else:
+            digest = digest if (size, mtime) == (info.st_size, info.st_mtime_ns) else ""
         digests.append(digest)
-    if changed or len(rows) != len(known):
-        frame = pl.DataFrame(rows, schema=list(_DIGESTS.names), orient="row")
-        lakeio.write_parquet_atomic(frame, cache, _DIGESTS)
     return digests
 
 
 def not_landed(settings: Settings, paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """(the files to land, the names of those whose bytes are a document landed before).
-    Told by the file's hash, a `stat` for a file hashed before (file_digests), so a run that
-    adds 1 % of the files reads those only. A file over the size limit is left to land,
-    which quarantines it."""
+    """(the files to land, the names of those whose bytes are a document landed before), told
+    by their recorded digests, a `stat` each. A file land has not read as it is now (new, or
+    changed) is left to it: land reads it once, tells a document landed before, and records
+    the file's digest. So a run that adds 1 % of the files reads those only, and once. A file
+    over the size limit is left to land, which quarantines it."""
     small = [path for path in paths if _size(path) <= settings.max_file_bytes]
     known = lakeio.known_ids(settings.lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
     landed = {
-        path for path, digest in zip(small, file_digests(settings, small), strict=True)
+        path for path, digest in zip(small, recorded_digests(settings, small), strict=True)
         if digest in known
     }  # fmt: skip
     present = [land.relative_name(path, settings.source_dir) for path in paths if path in landed]
@@ -604,8 +620,7 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     paths, problems = land.discover(settings.source_dir)
     if problems:
         return None
-    # also on a first run: the digests it records make the next run's check a stat per file
-    to_land, _ = not_landed(settings, paths)
+    to_land, _ = not_landed(settings, paths)  # a file not hashed as it is: new, or changed
     if to_land:
         return None  # new, changed, quarantined, over the limit or an archive: the run has work
     if pending_documents(settings):
