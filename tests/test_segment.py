@@ -119,6 +119,10 @@ def test_revision_page_keeps_the_newest_text_once() -> None:
     assert titles(articles) == ["Valencia ring dismantled by police"]
     assert articles.get_column("body").to_list() == [f"{new}\n{same}"]
     assert articles.get_column("published_date").to_list() == [date(2019, 3, 21)]
+    # beside it in a batch, a page without the revisions line keeps its doubled line whole
+    plain = f"Valencia ring dismantled\n\n{same}{same}\n"
+    both = run(text, plain)
+    assert both.get_column("body").to_list() == [f"{new}\n{same}", f"{same}{same}"]
 
 
 def test_body_offsets_point_into_the_document() -> None:

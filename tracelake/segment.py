@@ -359,8 +359,28 @@ def split_lines(documents: pl.DataFrame) -> pl.DataFrame:
 def keep_newest_revision(lines: pl.DataFrame) -> pl.DataFrame:
     """Where a line holds the old and the new text of one paragraph back to back, keep the new.
 
-    Applied to documents that show two revisions side by side (a "Version 0 Version 1" line).
+    Applied to documents that show two revisions side by side (a "Version 0 Version 1" line);
+    the lines of other documents are left as they are, unread.
     """
+    revision = lines.select(
+        pl.col("doc_id").is_in(
+            lines.filter(pl.col("stripped").str.contains(REVISION_MARKER))
+            .get_column("doc_id")
+            .implode()
+        )
+    ).to_series()
+    if not revision.any():
+        return lines
+    rows = revision.arg_true()
+    revised = _newest_revision(lines.filter(revision))
+    return lines.with_columns(
+        lines.get_column(name).scatter(rows, revised.get_column(name))
+        for name in ("stripped", "content_start")
+    )
+
+
+def _newest_revision(lines: pl.DataFrame) -> pl.DataFrame:
+    """keep_newest_revision on the lines of documents that show two revisions."""
     text = pl.col("stripped")
     length = text.str.len_chars()
     # The new text starts as the old one did: cut where the line's opening recurs.
@@ -371,7 +391,6 @@ def keep_newest_revision(lines: pl.DataFrame) -> pl.DataFrame:
         pl.element().sort_by((pl.element() - pl.element().max() / 2).abs()).first()
     ).list.first()
     words = r"\p{L}{3,}"
-    revision_docs = lines.filter(text.str.contains(REVISION_MARKER)).get_column("doc_id").unique()
     steps = (
         lines.with_columns(
             _cut_repeat=halves.struct.field("field_0").str.len_chars() + 1,
@@ -392,9 +411,7 @@ def keep_newest_revision(lines: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns(
             _cut=pl.when("_repeat").then("_cut_repeat").otherwise("_middle"),
-            _doubled=pl.col("doc_id").is_in(revision_docs.implode())
-            & (length >= 40)
-            & (pl.col("_repeat") | pl.col("_join").fill_null(False)),
+            _doubled=(length >= 40) & (pl.col("_repeat") | pl.col("_join").fill_null(False)),
         )
     )
     return steps.with_columns(
