@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -229,3 +230,29 @@ def test_a_run_with_nothing_new_skips_the_flow(
     assert latest["documents_present"] == report["documents_landed"]
     (source / "new.txt").write_text("Police arrested 3 smugglers at the port of Calais.\n")
     assert stages.nothing_new(Settings.from_env(source_dir=source, data_dir=data)) is None
+
+
+def test_a_new_prefect_home_starts_from_the_installations_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli, "PREFECT_TEMPLATES", tmp_path / "templates")
+    monkeypatch.delenv("PREFECT_API_DATABASE_CONNECTION_URL", raising=False)
+    template = cli.prefect_database_template()
+    assert template is not None and template.parent == tmp_path / "templates"
+    first, second = tmp_path / "one" / "prefect.db", tmp_path / "two" / "prefect.db"
+    first.parent.mkdir()
+    second.parent.mkdir()
+    assert not cli.seed_prefect_database(first, template)  # no template yet: Prefect migrates
+    server = sqlite3.connect(first)  # the first server's database, open as it answers
+    server.execute("CREATE TABLE alembic_version (version_num TEXT)")
+    server.execute("INSERT INTO alembic_version VALUES ('head')")
+    server.commit()
+    cli.keep_prefect_template(first, template)
+    server.close()
+    assert cli.seed_prefect_database(second, template)
+    copy = sqlite3.connect(second)
+    assert copy.execute("SELECT version_num FROM alembic_version").fetchall() == [("head",)]
+    copy.close()
+    assert not cli.seed_prefect_database(second, template)  # a database in use is never replaced
+    monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://db/prefect")
+    assert cli.prefect_database_template() is None  # another database: nothing to copy
