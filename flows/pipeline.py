@@ -103,9 +103,13 @@ def dbt_build_task(
 
 @task(name="dbt-docs", cache_policy=NO_CACHE)
 def dbt_docs_task(
-    settings: Settings, warehouse: Path, versions: dict[str, int | None], matcher: str | None
+    settings: Settings,
+    warehouse: Path,
+    versions: dict[str, int | None],
+    matcher: str | None,
+    started: transform.DbtProcess | None = None,
 ) -> transform.DbtResult:
-    return transform.generate_docs(settings, warehouse, versions, matcher)
+    return transform.generate_docs(settings, warehouse, versions, matcher, started)
 
 
 @task(name="validate-marts", cache_policy=NO_CACHE)
@@ -450,25 +454,32 @@ def _build(
     if not dbt.success:
         raise RunFailed(f"dbt build failed: {len(dbt.failures)} node(s) did not pass")
 
-    started = time.perf_counter()  # docs are for people: a failure is reported, not fatal
     site: dict[str, object] = {"site": str(settings.site_dir / "dbt")}
+    docs: transform.DbtProcess | None = None
     if not settings.docs:
         site["skipped"] = "TRACELAKE_DOCS is off"
     elif transform.docs_are_current(settings):  # the data changed, the models did not
         site["skipped"] = "the dbt project is unchanged since the site was generated"
-    else:
-        docs = dbt_docs_task(settings, build, versions, matcher)
-        site["success"] = docs.success
-        if not docs.success:
-            site["log_tail"] = docs.log_tail
-    _stage(report, "dbt_docs", started, **site)
+    else:  # its process imports dbt and parses while the marts are validated here
+        docs = transform.DbtProcess(settings, build, "docs", transform.DOCS_ARGS, matcher)
+    try:
+        started = time.perf_counter()
+        report.validation["marts"] = validate_marts_task(settings, build)
+        pause_here("validate")
+        report.marts = mart_counts(build)
+        _stage(report, "validate_marts", started)
+        _stop_on_critical(report)
 
-    started = time.perf_counter()
-    report.validation["marts"] = validate_marts_task(settings, build)
-    pause_here("validate")
-    report.marts = mart_counts(build)
-    _stage(report, "validate_marts", started)
-    _stop_on_critical(report)
+        started = time.perf_counter()  # docs are for people: a failure is reported, not fatal
+        if docs is not None:
+            generated = dbt_docs_task(settings, build, versions, matcher, docs)
+            site["success"] = generated.success
+            if not generated.success:
+                site["log_tail"] = generated.log_tail
+        _stage(report, "dbt_docs", started, **site)
+    finally:
+        if docs is not None:
+            docs.cancel()  # unused: the marts failed their validation, or the run stopped
 
     started = time.perf_counter()
     report.warehouse = str(publish_task(settings, build))

@@ -28,6 +28,8 @@ DOCS_STAMP = ".generated-from"
 BUILD_ARGS = ("--exclude-resource-type", "unit_test")
 # The unit tests, each before its model, with every model built empty (no data tests).
 UNIT_TEST_ARGS = ("--empty", "--exclude-resource-type", "test")
+# The docs site: one page that opens from disk; the build just compiled every node.
+DOCS_ARGS = ("--static", "--no-compile")
 
 
 @dataclass
@@ -205,18 +207,19 @@ def generate_docs(
     warehouse: Path,
     lake_versions: Mapping[str, int | None] | None = None,
     matcher: str | None = None,
+    started: DbtProcess | None = None,
 ) -> DbtResult:
-    """`dbt docs generate` against a built warehouse; the site goes to <site_dir>/dbt.
+    """`dbt docs generate` against a built warehouse (in `started`, when its process was
+    started ahead for it); the site goes to <site_dir>/dbt.
 
     The site's files are replaced one by one (each in one rename) only when dbt succeeds,
     so a failed generation leaves the last site in place. Open static_index.html from disk,
     or serve the folder and open index.html.
     """
     digest = docs_digest(settings)
-    # --no-compile: the build just compiled every node into the shared target's manifest.
-    result = run_dbt(
-        settings, warehouse, "docs", ["--static", "--no-compile"], lake_versions, matcher
-    )
+    if started is None:
+        started = DbtProcess(settings, warehouse, "docs", DOCS_ARGS, matcher)
+    result = started.result(lake_versions)
     if not result.success:
         return result
     site = settings.site_dir / "dbt"
