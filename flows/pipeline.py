@@ -350,28 +350,30 @@ def _run(
             get_run_logger().error("segment/extract failed on %(file)s: %(error)s", failed)
         progress.advance("segment", len(doc_ids))
         progress.advance("extract", len(doc_ids))
-    # its merge rewrites the articles' files: their memory stays in a worker, if any
-    workers.call(processes, stages.reconcile_duplicates, settings)
-    stages.remove_superseded(settings)
-    stages.ensure_lake_tables(settings)
-    counts = stages.staged_counts(settings)
-    report.articles, report.statistics, report.entities = (
-        counts["articles"], counts["statistics"], counts["entities"],
-    )  # fmt: skip
-    _stage(
-        report, "segment_extract", started, documents=report.documents_processed,
-        partitions=len(parts),
-        workers=processes or (min(settings.workers, len(parts)) if runner.kind == "dask" else 1),
-    )  # fmt: skip
-    workers.shutdown()  # their memory back before match and the build
 
-    # dbt's process imports dbt and parses the project on the other core while match runs;
-    # the build then only waits for the lake's versions.
+    # dbt's process imports dbt and parses the project on the other core while the partitions'
+    # rows are settled and matched; the build then only waits for the lake's versions.
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     dbt = transform.DbtProcess(
         settings, _build_path(settings), "build", transform.BUILD_ARGS, matcher_version()
     )
     try:
+        # its merge rewrites the articles' files: their memory stays in a worker, if any
+        workers.call(processes, stages.reconcile_duplicates, settings)
+        stages.remove_superseded(settings)
+        stages.ensure_lake_tables(settings)
+        counts = stages.staged_counts(settings)
+        report.articles, report.statistics, report.entities = (
+            counts["articles"], counts["statistics"], counts["entities"],
+        )  # fmt: skip
+        _stage(
+            report, "segment_extract", started, documents=report.documents_processed,
+            partitions=len(parts),
+            workers=processes or (min(settings.workers, len(parts)) if runner.kind == "dask"
+                                  else 1),
+        )  # fmt: skip
+        workers.shutdown()  # their memory back before match and the build
+
         started = time.perf_counter()
         matched = match_incidents_task(settings, run_id)
         pause_here("match")
