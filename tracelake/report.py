@@ -15,8 +15,8 @@ MAX_PROBLEM_LINES = 10  # of the terminal summary; the report holds them all
 
 # The stages of a run, in order: a stopped run names the first one it had not finished.
 STAGES = (
-    "land", "segment_extract", "match_incidents", "validate_lake", "dbt_build", "dbt_docs",
-    "validate_marts", "publish",
+    "land", "segment_extract", "match_incidents", "validate_lake", "dbt_build",
+    "validate_marts", "dbt_docs", "publish",
 )  # fmt: skip
 
 
