@@ -146,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         with (
             run_lock(settings.data_dir, args.wait),
             lake_lock(settings.lake, args.wait),
-            prefect_api(settings, services=False) as api,
+            prefect_api(settings, scheduler=False) as api,
         ):
             if not args.lake_version and _up_to_date(settings):
                 return 0
@@ -282,7 +282,7 @@ class PrefectApi:
     the installation's template). The server process is started here; `wait` returns once it
     answers."""
 
-    def __init__(self, settings: Settings, port: int | None, services: bool) -> None:
+    def __init__(self, settings: Settings, port: int | None, scheduler: bool) -> None:
         self.url = os.environ.get("PREFECT_API_URL")
         self.server: subprocess.Popen | None = None
         self.log_path = settings.prefect_home / "server.log"
@@ -301,8 +301,8 @@ class PrefectApi:
         self.url = f"http://127.0.0.1:{port}/api"
         command = [str(Path(sys.executable).parent / "prefect"), "server", "start",
                    "--host", "127.0.0.1", "--port", str(port), "--analytics-off"]  # fmt: skip
-        if not services:  # a run needs the API alone: no scheduler, no UI
-            command += ["--no-services", "--no-ui"]
+        if not scheduler:  # a run: no schedules and no UI; its task runs are still recorded
+            command += ["--no-scheduler", "--no-late-runs", "--no-ui"]
         with open(self.log_path, "wb") as log:  # the log of its latest start
             self.server = subprocess.Popen(
                 command,
@@ -344,11 +344,12 @@ def _drain_prefect() -> None:
 
 @contextmanager
 def prefect_api(
-    settings: Settings, port: int | None = None, services: bool = True
+    settings: Settings, port: int | None = None, scheduler: bool = True
 ) -> Iterator[PrefectApi]:
     """A PrefectApi, its server (if ours) stopped on exit. `tracelake serve` needs the
-    server's scheduler; a run needs only the API, on any free port."""
-    api = PrefectApi(settings, port, services)
+    server's scheduler and UI; a run needs the API and the services that record its task
+    runs, on any free port."""
+    api = PrefectApi(settings, port, scheduler)
     try:
         yield api
     finally:
