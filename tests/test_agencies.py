@@ -139,7 +139,7 @@ def test_alternation_finds_whole_longest_forms() -> None:
         "Officers of the Guardia Civil, the Policía Nacional, Homeland Security Investigations "
         "and the Bundeskriminalamt Österreich met Europol's EMSC; Customs and Police did not."
     )
-    found = pl.Series([text]).str.extract_all(reference.alternation(list(aliases)))[0].to_list()
+    found = pl.Series([text]).str.extract_all(reference.alternation(tuple(aliases)))[0].to_list()
     assert [aliases[form] for form in found] == [
         "Guardia Civil", "Policía Nacional", "HSI", "Bundeskriminalamt Österreich", "Europol",
         "Europol",

@@ -26,7 +26,7 @@ TEXTS = [
 PATTERNS = [
     *segment.CRIME_PATTERNS.values(),
     segment.ENFORCEMENT,
-    reference.alternation(list(reference.country_aliases())),
+    reference.alternation(tuple(reference.country_aliases())),
     r"(?i)\bété\b",  # a word that opens and ends with a non-ASCII letter
     r"\bσυνελήφθ\w*",  # another script
     r"\bhuman\b|trafficking\b",

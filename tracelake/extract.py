@@ -843,7 +843,7 @@ def entity_text(articles: pl.DataFrame, sents: pl.DataFrame | None = None) -> pl
 
 def _mentions(text: pl.DataFrame, entity_type: str, lookup: dict[str, str]) -> pl.DataFrame:
     """Every mention of a form of lookup as a whole word, with the id lookup gives it."""
-    pattern = reference.alternation(list(lookup))
+    pattern = reference.alternation(tuple(lookup))
     hits = matches(text, pattern, may_match=pl.col("sentence").str.contains_any(list(lookup)))
     hits = hits.with_columns(
         entity_type=pl.lit(entity_type), mention=pl.col("match").str.strip_chars()

@@ -177,8 +177,10 @@ def big_cities() -> dict[str, str]:
     return {name: code for name, (_, code) in cities.items()}
 
 
-def alternation(forms: list[str]) -> str:
-    """A regex matching any of forms as whole words, longest first (capture group 1)."""
+@lru_cache(maxsize=16)
+def alternation(forms: tuple[str, ...]) -> str:
+    """A regex matching any of forms as whole words, longest first (capture group 1). Kept:
+    a partition's entities ask for the same few, each made of thousands of forms."""
     ordered = sorted(set(forms), key=len, reverse=True)
     words = "|".join(re.escape(f) for f in ordered if re.search(r"\w$", f))
     dotted = "|".join(re.escape(f) for f in ordered if not re.search(r"\w$", f))
