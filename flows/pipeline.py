@@ -29,7 +29,7 @@ from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
 from tracelake.incidents import matcher_version
 from tracelake.lakelock import lake_lock
-from tracelake.land import SourceMissing
+from tracelake.land import SourceMissing, drop_read_ahead
 from tracelake.progress import StageProgress
 from tracelake.report import RunReport, RunStopped, new_run_id, to_dict
 from tracelake.runlock import run_lock
@@ -56,8 +56,11 @@ def discover_task(settings: Settings, run_id: str) -> tuple[list[Path], list[dic
 
 
 @task(name="land", cache_policy=NO_CACHE, **IO_RETRIES)
-def land_task(settings: Settings, paths: list[Path], run_id: str) -> stages.LandSummary:
-    return stages.land_batch(settings, paths, run_id)
+def land_task(
+    settings: Settings, paths: list[Path], run_id: str, then: list[Path] | None = None
+) -> stages.LandSummary:
+    """One batch of files; `then`, the run's next batch, is read ahead as this one commits."""
+    return stages.land_batch(settings, paths, run_id, then)
 
 
 @task(name="segment-extract", cache_policy=NO_CACHE)
@@ -325,14 +328,18 @@ def _run(
     if expected := runner.processes(settings, len(paths)):
         workers.pool(expected, warm=True)  # they start and load what segmenting needs as land runs
     progress.stage("land", len(paths), unit="files")
-    for batch in stages.chunks(paths, settings.batch_size):
-        landed = land_task(settings, batch, run_id)
-        report.documents_landed += len(landed.landed)
-        report.documents_present += len(landed.present)
-        report.documents_quarantined.extend(landed.quarantined)
-        report.document_problems.extend(landed.problems)
-        progress.advance("land", len(batch))
-        pause_here("land")
+    batches = stages.chunks(paths, settings.batch_size)
+    try:
+        for number, batch in enumerate(batches, 1):
+            landed = land_task(settings, batch, run_id, (batches[number:] or [None])[0])
+            report.documents_landed += len(landed.landed)
+            report.documents_present += len(landed.present)
+            report.documents_quarantined.extend(landed.quarantined)
+            report.document_problems.extend(landed.problems)
+            progress.advance("land", len(batch))
+            pause_here("land")
+    finally:
+        drop_read_ahead(run_id)  # left by a batch that failed or was stopped
     _stage(report, "land", started, landed=report.documents_landed)
 
     started = time.perf_counter()

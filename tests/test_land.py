@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import zipfile
-from datetime import date
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -248,6 +248,36 @@ def test_files_read_side_by_side_land_as_read_in_one_process(
     assert {"single_article.txt", f"zz copy{first.suffix}"} <= set(apart.present)
     assert apart.quarantined == together.quarantined
     assert apart.quarantined_bytes == together.quarantined_bytes
+
+
+def test_the_next_batch_read_ahead_serves_that_batch_of_that_run_only(
+    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(land, "MIN_FILES_PER_WORKER", 1)
+    monkeypatch.setattr(land, "PIECE_FILES", 2)
+    paths, _ = land.discover(seeds_dir)
+    first, second = paths[: len(paths) // 2], paths[len(paths) // 2 :]
+
+    def side_by_side(batch: list[Path], run_id: str, then: list[Path] | None = None):
+        return land.land_files_side_by_side(batch, seeds_dir, run_id, set(), 1 << 20, 2, then)
+
+    side_by_side(first, "run-1", then=second)
+    asked = datetime.now(UTC)
+    # another run's batch of the same files reads them itself, and leaves run-1's alone
+    assert min(side_by_side(second, "run-2").documents.column("landed_at").to_pylist()) >= asked
+    ahead = side_by_side(second, "run-1")  # read before it was asked for
+    assert max(ahead.documents.column("landed_at").to_pylist()) < asked
+    read_now = land.land_files(second, seeds_dir, "run-1", set(), 1 << 20)
+    assert ahead.documents.drop("landed_at").equals(read_now.documents.drop("landed_at"))
+    assert "run-1" not in land._ahead
+    # a batch other than the one read ahead (a retry of the first) drops it, reads its own
+    side_by_side(first, "run-1", then=second)
+    asked = datetime.now(UTC)
+    assert min(side_by_side(first, "run-1").documents.column("landed_at").to_pylist()) >= asked
+    assert "run-1" not in land._ahead
+    side_by_side(first, "run-1", then=second)
+    land.drop_read_ahead("run-1")  # as a run's land ends, whatever happened
+    assert min(side_by_side(second, "run-1").documents.column("landed_at").to_pylist()) >= asked
 
 
 def test_land_files_skips_what_was_landed_before(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import codecs
 import hashlib
 import os
 import stat
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -341,6 +342,13 @@ MIN_FILES_PER_WORKER = 200
 PIECE_FILES = 100
 
 
+# The workers would sit idle while a batch is written to the lake (a second or two at each
+# commit), so the pieces of the run's next batch are handed to them first: run id -> (its
+# paths, landed_at, the pieces' futures). A batch takes them only if its paths are exactly
+# these; anything else (a retried batch, another run) drops them and reads its own.
+_ahead: dict[str, tuple[list[Path], datetime, list[Future[LandResult]]]] = {}
+
+
 def land_files_side_by_side(
     paths: list[Path],
     source: Path,
@@ -348,21 +356,23 @@ def land_files_side_by_side(
     known: set[str],
     max_file_bytes: int,
     workers: int,
+    then: list[Path] | None = None,
 ) -> LandResult:
     """`land_files`, with pieces of the batch read in `workers` processes and put back together
     in order: the same rows, and a document in two pieces lands from the first. Documents
     landed before are told apart here, once read (a run leaves out the files it knows
-    already by their digests: stages.not_landed), so the workers need not know the lake."""
-    landed_at = datetime.now(UTC)
-    if min(workers, len(paths) // MIN_FILES_PER_WORKER) < 2:
-        return land_files(paths, source, run_id, known, max_file_bytes, landed_at)
-    pieces = [paths[i : i + PIECE_FILES] for i in range(0, len(paths), PIECE_FILES)]
-    futures = [
-        tracelake.workers.submit(
-            workers, land_files, piece, source, run_id, set(), max_file_bytes, landed_at
-        )
-        for piece in pieces
-    ]
+    already by their digests: stages.not_landed), so the workers need not know the lake.
+    `then`: the run's next batch, whose pieces are handed to the workers once this batch's
+    are read (`drop_read_ahead` when the run's land ends)."""
+    if not _side_by_side(paths, workers):
+        drop_read_ahead(run_id)
+        return land_files(paths, source, run_id, known, max_file_bytes, datetime.now(UTC))
+    ahead = _ahead.pop(run_id, None)
+    if ahead is not None and ahead[0] == paths:
+        _, _, futures = ahead
+    else:
+        _cancel(ahead)
+        _, futures = _submit(paths, source, run_id, max_file_bytes, workers)
     try:
         results = [future.result() for future in futures]
     except BaseException as error:  # a stopped run does not wait for the pieces not started
@@ -370,7 +380,36 @@ def land_files_side_by_side(
             future.cancel()
         tracelake.workers.forget_broken(error)  # a worker died: the next batch starts new ones
         raise
+    if then and _side_by_side(then, workers):
+        _ahead[run_id] = (then, *_submit(then, source, run_id, max_file_bytes, workers))
     return merge_results(results, known)
+
+
+def drop_read_ahead(run_id: str) -> None:
+    """Forget the pieces read ahead for run_id, cancelling those not started."""
+    _cancel(_ahead.pop(run_id, None))
+
+
+def _side_by_side(paths: list[Path], workers: int) -> bool:
+    return min(workers, len(paths) // MIN_FILES_PER_WORKER) >= 2
+
+
+def _submit(
+    paths: list[Path], source: Path, run_id: str, max_file_bytes: int, workers: int
+) -> tuple[datetime, list[Future[LandResult]]]:
+    landed_at = datetime.now(UTC)
+    pieces = [paths[i : i + PIECE_FILES] for i in range(0, len(paths), PIECE_FILES)]
+    return landed_at, [
+        tracelake.workers.submit(
+            workers, land_files, piece, source, run_id, set(), max_file_bytes, landed_at
+        )
+        for piece in pieces
+    ]
+
+
+def _cancel(ahead: tuple[list[Path], datetime, list[Future[LandResult]]] | None) -> None:
+    for future in ahead[2] if ahead else []:
+        future.cancel()
 
 
 def merge_results(results: list[LandResult], known: set[str]) -> LandResult:

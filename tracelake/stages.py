@@ -204,15 +204,18 @@ def remove_leftovers(settings: Settings) -> list[Path]:
     return removed
 
 
-def land_batch(settings: Settings, paths: list[Path], run_id: str) -> LandSummary:
+def land_batch(
+    settings: Settings, paths: list[Path], run_id: str, then: list[Path] | None = None
+) -> LandSummary:
     """Land a batch of files: new documents to raw_documents, unreadable ones to quarantine,
     one commit each. The files are read side by side in settings.land_workers processes; the
-    lake is written here."""
+    lake is written here, while they read the run's next batch (`then`) ahead."""
     lake = settings.lake
     known = lakeio.known_ids(lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
     result = land.land_files_side_by_side(
-        paths, settings.source_dir, run_id, known, settings.max_file_bytes, settings.land_workers
-    )
+        paths, settings.source_dir, run_id, known, settings.max_file_bytes, settings.land_workers,
+        then,
+    )  # fmt: skip
     summary = LandSummary(present=result.present)
     remember_digests(settings, result.digests)
     land.write_quarantine(lake, result.quarantined, result.quarantined_bytes, run_id)
