@@ -331,7 +331,8 @@ def _run(
     batches = stages.chunks(paths, settings.batch_size)
     try:
         for number, batch in enumerate(batches, 1):
-            landed = land_task(settings, batch, run_id, (batches[number:] or [None])[0])
+            then = batches[number] if number < len(batches) else None
+            landed = land_task(settings, batch, run_id, then)
             report.documents_landed += len(landed.landed)
             report.documents_present += len(landed.present)
             report.documents_quarantined.extend(landed.quarantined)
