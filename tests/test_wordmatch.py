@@ -33,6 +33,7 @@ PATTERNS = [
     r"\\b",  # an escaped backslash: no word boundary at all
     extract.PER_UNIT_BEFORE,  # word characters under repetitions, anchored at the end
     r"(?i)[\w’'-]+\s+\d+[^\d\s]",
+    r"(?i)\bvictims\W+la\b",  # across a line break
 ]
 
 
@@ -47,7 +48,19 @@ def sample_lines(seeds_dir: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def texts(seeds_dir: Path) -> pl.Series:
-    return pl.Series("text", [*TEXTS, *sample_lines(seeds_dir)], dtype=pl.String)
+    """Lines alone, texts of several lines (plain and accented lines together), whole files."""
+    lines = [text for text in TEXTS if text is not None]
+    joined = ["\n".join(lines[i : i + 3]) for i in range(len(lines))]
+    files = [path.read_text(encoding="utf-8") for path in sorted(seeds_dir.iterdir())]
+    return pl.Series("text", [*TEXTS, *sample_lines(seeds_dir), *joined, *files], dtype=pl.String)
+
+
+def test_patterns_that_may_match_a_line_break_are_told_apart() -> None:
+    crossing = [r"a\sb", r"a\Wb", r"[^x]", r"a\Db", r"(?s)a.b", r"\p{Cc}", r"[[:space:]]",
+                r"[\t-\r]", r"\x0a", "a\nb", r"(?is)a.b"]  # fmt: skip
+    assert not [pattern for pattern in crossing if wordmatch.within_lines(pattern)]
+    inside = [*segment.CRIME_PATTERNS.values(), segment.ENFORCEMENT, r"(?i)\bthe\b.\w+"]
+    assert all(wordmatch.within_lines(pattern) for pattern in inside)
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)

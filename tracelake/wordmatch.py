@@ -28,6 +28,10 @@ NON_ASCII_WORD = r"[\w&&[^\x00-\x7F]]"
 # set to ASCII's rules.
 _BOUNDARY = re.compile(r"(?<!\\)(?<!\(\?-u:)\\b")
 _UNICODE_CLASS = re.compile(r"(?<!\\)\\[bBwWdD]")
+# What in a pattern may match a line break: \s, \W, \D, a negated class, a property (\P,
+# \p), a POSIX class, an escaped code point or control character (a range "[\t-\r]"), a
+# line break itself, or "." under the flag s.
+_LINE_BREAK_MATCHERS = re.compile(r"\\[sWDPpxnutrfv]|\[\^|\[:|\n|\(\?[a-zA-Z-]*s")
 
 
 # Outside a character class and inside one: word boundaries, word characters and digits by
@@ -107,6 +111,8 @@ class Haystacks:
             self.plain_rows, self.plain_texts.str.count_matches(ascii_words(pattern))
         )
         rows, texts = self._candidates(pattern)
+        if within_lines(pattern):
+            return counts.scatter(rows, _count_by_line(texts, pattern))
         return counts.scatter(rows, texts.str.count_matches(pattern))
 
     def contains(self, pattern: str) -> pl.Series:
@@ -128,3 +134,29 @@ class Haystacks:
         )
         rows, texts = self._candidates(pattern)
         return replaced.scatter(rows, texts.str.replace_all(pattern, value))
+
+
+def within_lines(pattern: str) -> bool:
+    """Whether pattern can match inside lines only, never across a line break."""
+    return _LINE_BREAK_MATCHERS.search(pattern) is None
+
+
+def _count_by_line(texts: pl.Series, pattern: str) -> pl.Series:
+    """`texts.str.count_matches(pattern)` line by line, for a pattern `within_lines`: a text
+    with an accented word is mostly lines without one, matched fast (a line break is no word
+    character, so a line's edges are the same boundaries alone as in its text)."""
+    lines = pl.DataFrame({"line": texts.str.split("\n")}).with_row_index("_text").explode("line")
+    line = lines.get_column("line")
+    plain = ~line.str.contains(NON_ASCII_WORD)
+    other = (~plain & line.str.contains(unbounded(pattern))).arg_true()
+    counts = pl.zeros(len(line), pl.UInt32, eager=True)
+    found = line.filter(plain).str.count_matches(ascii_words(pattern))
+    counts = counts.scatter(plain.arg_true(), found)
+    counts = counts.scatter(other, line.gather(other).str.count_matches(pattern))
+    return (
+        lines.select("_text", n=counts)
+        .group_by("_text", maintain_order=True)
+        .agg(pl.col("n").sum().cast(pl.UInt32))
+        .get_column("n")
+        .alias(texts.name)
+    )
