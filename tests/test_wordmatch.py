@@ -34,6 +34,7 @@ PATTERNS = [
     extract.PER_UNIT_BEFORE,  # word characters under repetitions, anchored at the end
     r"(?i)[\w’'-]+\s+\d+[^\d\s]",
     r"(?i)\bvictims\W+la\b",  # across a line break
+    r"(?i)^police\b|\bvictims\.$",  # the text's start and end, not a line's
 ]
 
 
@@ -57,7 +58,7 @@ def texts(seeds_dir: Path) -> pl.Series:
 
 def test_patterns_that_may_match_a_line_break_are_told_apart() -> None:
     crossing = [r"a\sb", r"a\Wb", r"[^x]", r"a\Db", r"(?s)a.b", r"\p{Cc}", r"[[:space:]]",
-                r"[\t-\r]", r"\x0a", "a\nb", r"(?is)a.b"]  # fmt: skip
+                r"[\t-\r]", r"\x0a", "a\nb", r"(?is)a.b", r"^a", r"a$", r"\Aa"]  # fmt: skip
     assert not [pattern for pattern in crossing if wordmatch.within_lines(pattern)]
     inside = [*segment.CRIME_PATTERNS.values(), segment.ENFORCEMENT, r"(?i)\bthe\b.\w+"]
     assert all(wordmatch.within_lines(pattern) for pattern in inside)

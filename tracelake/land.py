@@ -105,7 +105,11 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
             if name.startswith("."):
                 continue
             path = Path(root) / name
-            if path.is_symlink():
+            try:
+                mode: int | None = path.lstat().st_mode  # one call: a link's, else the file's
+            except OSError:
+                mode = None  # land reports it as unreadable, with the OS's reason
+            if mode is not None and stat.S_ISLNK(mode):
                 try:
                     path.resolve(strict=True)
                 except (OSError, RuntimeError) as error:
@@ -121,7 +125,8 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
                     reason = "link to a file outside the source folder: not read"
                     problems.append(Quarantined(file=relative_name(path, source), reason=reason))
                     continue
-            if kind := not_regular(path):
+                mode = None  # the target's, asked below
+            if kind := (not_regular(path) if mode is None else _kind(mode)):
                 # Reading a named pipe would wait forever for a writer; a device never ends.
                 reason = f"not a regular file: {kind}"
                 problems.append(Quarantined(file=relative_name(path, source), reason=reason))
@@ -136,6 +141,10 @@ def not_regular(path: Path) -> str | None:
         mode = path.stat().st_mode
     except OSError:
         return None  # land reports it as unreadable, with the OS's reason
+    return _kind(mode)
+
+
+def _kind(mode: int) -> str | None:
     return None if stat.S_ISREG(mode) else NOT_REGULAR.get(stat.S_IFMT(mode), "special file")
 
 
@@ -344,9 +353,9 @@ PIECE_FILES = 100
 
 # The workers would sit idle while a batch is written to the lake (a second or two at each
 # commit), so the pieces of the run's next batch are handed to them first: run id -> (its
-# paths, landed_at, the pieces' futures). A batch takes them only if its paths are exactly
+# paths, the pieces' futures). A batch takes them only if its paths are exactly
 # these; anything else (a retried batch, another run) drops them and reads its own.
-_ahead: dict[str, tuple[list[Path], datetime, list[Future[LandResult]]]] = {}
+_ahead: dict[str, tuple[list[Path], list[Future[LandResult]]]] = {}
 
 
 def land_files_side_by_side(
@@ -369,10 +378,10 @@ def land_files_side_by_side(
         return land_files(paths, source, run_id, known, max_file_bytes, datetime.now(UTC))
     ahead = _ahead.pop(run_id, None)
     if ahead is not None and ahead[0] == paths:
-        _, _, futures = ahead
+        futures = ahead[1]
     else:
         _cancel(ahead)
-        _, futures = _submit(paths, source, run_id, max_file_bytes, workers)
+        futures = _submit(paths, source, run_id, max_file_bytes, workers)
     try:
         results = [future.result() for future in futures]
     except BaseException as error:  # a stopped run does not wait for the pieces not started
@@ -381,7 +390,7 @@ def land_files_side_by_side(
         tracelake.workers.forget_broken(error)  # a worker died: the next batch starts new ones
         raise
     if then and _side_by_side(then, workers):
-        _ahead[run_id] = (then, *_submit(then, source, run_id, max_file_bytes, workers))
+        _ahead[run_id] = (then, _submit(then, source, run_id, max_file_bytes, workers))
     return merge_results(results, known)
 
 
@@ -396,10 +405,10 @@ def _side_by_side(paths: list[Path], workers: int) -> bool:
 
 def _submit(
     paths: list[Path], source: Path, run_id: str, max_file_bytes: int, workers: int
-) -> tuple[datetime, list[Future[LandResult]]]:
+) -> list[Future[LandResult]]:
     landed_at = datetime.now(UTC)
     pieces = [paths[i : i + PIECE_FILES] for i in range(0, len(paths), PIECE_FILES)]
-    return landed_at, [
+    return [
         tracelake.workers.submit(
             workers, land_files, piece, source, run_id, set(), max_file_bytes, landed_at
         )
@@ -407,8 +416,8 @@ def _submit(
     ]
 
 
-def _cancel(ahead: tuple[list[Path], datetime, list[Future[LandResult]]] | None) -> None:
-    for future in ahead[2] if ahead else []:
+def _cancel(ahead: tuple[list[Path], list[Future[LandResult]]] | None) -> None:
+    for future in ahead[1] if ahead else []:
         future.cancel()
 
 

@@ -573,17 +573,18 @@ def remember_digests(settings: Settings, digests: list[tuple[bytes, int, int, st
     lakeio.write_parquet_atomic(frame, settings.runs_dir / SOURCE_DIGESTS, _DIGESTS)
 
 
-def recorded_digests(settings: Settings, paths: list[Path]) -> list[str]:
+def recorded_digests(
+    settings: Settings, paths: list[Path], infos: list[os.stat_result | None] | None = None
+) -> list[str]:
     """sha256 of each file's bytes, as recorded when land last read it (remember_digests), if
     the file still has the size and modification time it had then; else "". Asking whether
-    anything is new costs a `stat` per file, not a read of the whole source."""
+    anything is new costs a `stat` per file (infos, when the caller has them), not a read of
+    the whole source."""
     known = _digest_cache(settings)
     digests = []
-    for path in paths:
+    for path, info in zip(paths, infos or [_stat(path) for path in paths], strict=True):
         size, mtime, digest = known.get(land.source_key(path, settings.source_dir), (-1, -1, ""))
-        try:
-            info = path.stat()
-        except OSError:  # gone or unreadable: landing it says why
+        if info is None:  # gone or unreadable: landing it says why
             digest = ""
         else:
             digest = digest if (size, mtime) == (info.st_size, info.st_mtime_ns) else ""
@@ -597,22 +598,22 @@ def not_landed(settings: Settings, paths: list[Path]) -> tuple[list[Path], list[
     changed) is left to it: land reads it once, tells a document landed before, and records
     the file's digest. So a run that adds 1 % of the files reads those only, and once. A file
     over the size limit is left to land, which quarantines it."""
-    small = [path for path in paths if _size(path) <= settings.max_file_bytes]
+    infos = [_stat(path) for path in paths]
+    small = [(path, info) for path, info in zip(paths, infos, strict=True)
+             if info is None or info.st_size <= settings.max_file_bytes]  # fmt: skip
     known = lakeio.known_ids(settings.lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
-    landed = {
-        path for path, digest in zip(small, recorded_digests(settings, small), strict=True)
-        if digest in known
-    }  # fmt: skip
+    digests = recorded_digests(settings, [p for p, _ in small], [i for _, i in small])
+    landed = {path for (path, _), digest in zip(small, digests, strict=True) if digest in known}
     present = [land.relative_name(path, settings.source_dir) for path in paths if path in landed]
     return [path for path in paths if path not in landed], present
 
 
-def _size(path: Path) -> int:
-    """The file's size; -1 when it cannot be read, which landing it reports."""
+def _stat(path: Path) -> os.stat_result | None:
+    """The file's stat; None when it cannot be read, which landing it reports."""
     try:
-        return path.stat().st_size
+        return path.stat()
     except OSError:
-        return -1
+        return None
 
 
 def nothing_new(settings: Settings) -> tuple[str, int] | None:

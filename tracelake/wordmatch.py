@@ -28,10 +28,10 @@ NON_ASCII_WORD = r"[\w&&[^\x00-\x7F]]"
 # set to ASCII's rules.
 _BOUNDARY = re.compile(r"(?<!\\)(?<!\(\?-u:)\\b")
 _UNICODE_CLASS = re.compile(r"(?<!\\)\\[bBwWdD]")
-# What in a pattern may match a line break: \s, \W, \D, a negated class, a property (\P,
-# \p), a POSIX class, an escaped code point or control character (a range "[\t-\r]"), a
-# line break itself, or "." under the flag s.
-_LINE_BREAK_MATCHERS = re.compile(r"\\[sWDPpxnutrfv]|\[\^|\[:|\n|\(\?[a-zA-Z-]*s")
+# What in a pattern may match a line break, or reads a text's start and end: \s, \W, \D, a
+# negated class, a property (\P, \p), a POSIX class, an escaped code point or control
+# character (a range "[\t-\r]"), a line break itself, "." under the flag s, and anchors.
+_NOT_WITHIN_LINES = re.compile(r"\\[sWDPpxnutrfvAz]|\[\^|\[:|\n|\(\?[a-zA-Z-]*s|\^|\$")
 
 
 # Outside a character class and inside one: word boundaries, word characters and digits by
@@ -137,8 +137,9 @@ class Haystacks:
 
 
 def within_lines(pattern: str) -> bool:
-    """Whether pattern can match inside lines only, never across a line break."""
-    return _LINE_BREAK_MATCHERS.search(pattern) is None
+    """Whether pattern finds the same matches in a text as in its lines one by one: it never
+    matches across a line break, and has no anchor."""
+    return _NOT_WITHIN_LINES.search(pattern) is None
 
 
 def _count_by_line(texts: pl.Series, pattern: str) -> pl.Series:
