@@ -277,6 +277,7 @@ def test_the_next_batch_read_ahead_serves_that_batch_of_that_run_only(
     assert "run-1" not in land._ahead
     side_by_side(first, "run-1", then=second)
     land.drop_read_ahead("run-1")  # as a run's land ends, whatever happened
+    asked = datetime.now(UTC)
     assert min(side_by_side(second, "run-1").documents.column("landed_at").to_pylist()) >= asked
 
 
