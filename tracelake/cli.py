@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -269,7 +269,11 @@ def keep_prefect_template(database: Path, template: Path) -> None:
     partial = template.with_name(f".{template.name}.{os.getpid()}.tmp")
     try:
         template.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(database) as source, sqlite3.connect(partial) as copy:
+        # `with` on a sqlite3 connection ends a transaction; `closing` closes it
+        with (
+            closing(sqlite3.connect(database)) as source,
+            closing(sqlite3.connect(partial)) as copy,
+        ):
             source.backup(copy)
         os.replace(partial, template)
     except (OSError, sqlite3.Error):
