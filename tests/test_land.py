@@ -17,6 +17,7 @@ from trafilatura.utils import load_html
 
 from tracelake import land, read
 from tracelake.config import PROJECT_ROOT
+from tracelake.dates import DATE_LOCALES
 from tracelake.lakeio import Lake
 
 TEXT = "Police arrested 12 people in Calais.\nThe café owner was charged.\n"
@@ -155,6 +156,25 @@ def test_html_metadata_survives_a_broken_json_ld_block() -> None:
     </head><body><article>{PAGE_BODY}</article></body></html>"""
     [item] = read.read_html(html)
     assert (item.title, item.published) == ("Shell firms & a laundering ring", date(2020, 11, 20))
+
+
+@pytest.mark.parametrize(
+    "byline",
+    ["martes 4 de mayo de 2021, 10:00", "martedì 4 maggio 2021, ore 10:00"],
+)
+def test_html_dates_left_to_dateparser_are_read_in_the_languages_tracelake_reads(
+    byline: str,
+) -> None:
+    # htmldate's own rules cannot read these bylines: they go to dateparser, built for the
+    # languages of dates.DATE_LOCALES rather than all of its locales
+    from htmldate import extractors
+
+    html = f"""<html><head><title>Red de tráfico</title></head><body><article>
+    <div class="date">{byline}</div>{PAGE_BODY}</article></body></html>"""
+    [item] = read.read_html(html)
+    assert item.published == date(2021, 5, 4)
+    assert extractors.get_external_parser() is read.date_parser()
+    assert read.date_parser().languages == list(DATE_LOCALES)
 
 
 def _full_cascade_text(html: str) -> str:
