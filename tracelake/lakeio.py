@@ -24,16 +24,19 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from tracelake.lake import PARTITIONS, TABLES, Lake
+
+if TYPE_CHECKING:  # Arrow's datasets import pandas, half a second: only dbt's reads need them
+    import pyarrow.dataset as ds
 
 BATCH_KEY = "batch_key"  # the staged tables' column naming the batch that wrote a row
 WRITER = WriterProperties(compression="ZSTD")
@@ -149,6 +152,8 @@ def dataset(
     Built on Arrow's own file systems from the file list: a dataset on delta-rs's file system
     (DeltaTable.to_pyarrow_dataset) leaves threads that abort the process at exit ("terminate
     called without an active exception") about one time in two."""
+    import pyarrow.dataset as ds
+
     columns, files = _files(found, where)
     if leave_out:
         files = [uri for uri in files if uri not in leave_out]
