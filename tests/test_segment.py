@@ -172,6 +172,18 @@ def test_date_lines(line: str, expected: date | None) -> None:
     assert frame.select(segment.date_in_line()).item() == expected
 
 
+def test_only_lines_with_a_year_are_read_for_dates() -> None:
+    # line_dates reads the lines with four digits only: every date pattern needs them
+    assert all(r"(?P<year>\d{4})" in pattern for pattern in segment.DATE_PATTERNS)
+    lines = pl.Series(
+        "stripped",
+        ["Le 14 février 2022 à 08:15", "By Ana Ruiz | 3 May 2021 | Reuters", "Tuesday, 5 July",
+         "By Ana Ruiz | Reuters", "Police arrested 12 people in 2021.", None],
+    )  # fmt: skip
+    expected = [date(2022, 2, 14), date(2021, 5, 3), None, None, None, None]
+    assert segment.line_dates(lines).to_list() == expected
+
+
 def test_language_is_detected_per_article() -> None:
     french = (
         "Démantèlement d'un réseau de passeurs\n\nLa police a arrêté sept personnes soupçonnées "
