@@ -35,6 +35,9 @@ PATTERNS = [
     r"(?i)[\w’'-]+\s+\d+[^\d\s]",
     r"(?i)\bvictims\W+la\b",  # across a line break
     r"(?i)^police\b|\bvictims\.$",  # the text's start and end, not a line's
+    *extract.VERB_CLASS_AFTER.values(),
+    # the end of the last verb of a class before a figure (extract.metrics)
+    r"(?i)^.*(?:" + extract.VERB_CLASS["arrested"].removeprefix("(?i)") + ")",
 ]
 
 
@@ -65,10 +68,11 @@ def test_patterns_that_may_match_a_line_break_are_told_apart() -> None:
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
-def test_counts_contains_and_replacements_are_polars_own(texts: pl.Series, pattern: str) -> None:
+def test_counts_finds_and_replacements_are_polars_own(texts: pl.Series, pattern: str) -> None:
     hay = wordmatch.Haystacks(texts)
     assert hay.count_matches(pattern).to_list() == texts.str.count_matches(pattern).to_list()
     assert hay.contains(pattern).to_list() == texts.str.contains(pattern).to_list()
+    assert hay.find(pattern).to_list() == texts.str.find(pattern).to_list()
     assert hay.replace_all(pattern, "#").to_list() == texts.str.replace_all(pattern, "#").to_list()
 
 

@@ -689,20 +689,19 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     figures = figures.with_columns(
         np=noun_phrase(), left=left_clause, right=right_clause
     ).with_columns(head=noun_class(), subject=pl.col("np").list.join(" "))
-    # Verbs: the one ending nearest before the figure, else the first after its noun phrase.
+    # Verbs: the one ending nearest before the figure, else the first after its noun phrase
+    # (word boundaries by ASCII's rules where that gives the same result, see wordmatch).
+    left = wordmatch.Haystacks(figures.get_column("left"))
+    right = wordmatch.Haystacks(figures.get_column("right"))
     figures = figures.with_columns(
         [
-            pl.col("left")
-            .str.replace(r"(?i)^.*" + "(?:" + p.removeprefix("(?i)") + ")", "")
+            left.replace_all(r"(?i)^.*" + "(?:" + p.removeprefix("(?i)") + ")", "")
             .str.len_chars()
             .alias(f"_lv_{name}")
             for name, p in VERB_CLASS.items()
         ]
-        + [
-            pl.when(pl.col("left").str.contains(p)).then(True).otherwise(False).alias(f"_lh_{name}")
-            for name, p in VERB_CLASS.items()
-        ]
-        + [pl.col("right").str.find(p).alias(f"_rv_{name}") for name, p in VERB_CLASS_AFTER.items()]
+        + [left.contains(p).fill_null(False).alias(f"_lh_{name}") for name, p in VERB_CLASS.items()]
+        + [right.find(p).alias(f"_rv_{name}") for name, p in VERB_CLASS_AFTER.items()]
     )
     names = list(VERB_CLASS)
     left_distance = pl.min_horizontal(

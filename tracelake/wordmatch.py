@@ -124,6 +124,16 @@ class Haystacks:
         rows, texts = self._candidates(pattern)
         return found.scatter(rows, texts.str.contains(pattern))
 
+    def find(self, pattern: str) -> pl.Series:
+        """`texts.str.find(pattern)`."""
+        if not _UNICODE_CLASS.search(pattern):
+            return self.texts.str.find(pattern)
+        found = pl.repeat(None, self.texts.len(), dtype=pl.UInt32, eager=True)
+        found = found.alias(self.texts.name)
+        found = found.scatter(self.plain_rows, self.plain_texts.str.find(ascii_words(pattern)))
+        rows, texts = self._candidates(pattern)
+        return found.scatter(rows, texts.str.find(pattern))
+
     def replace_all(self, pattern: str, value: str) -> pl.Series:
         """`texts.str.replace_all(pattern, value)`."""
         if not _UNICODE_CLASS.search(pattern):
