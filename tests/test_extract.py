@@ -824,6 +824,14 @@ def test_title_case_headline_does_not_run_on_past_the_operation_name(
         "Pagaron 900 rial iraní cada uno; Xüber 5 y 7 dinar iraquíes más.",
         "Cobraban 300 dinar iraquí. Otros 40 dinar kuwaití, y 12 dinar.",  # a form and its prefix
         "Μετανάστες 40 και 7 διακινητές συνελήφθησαν στη Σάμο.",
+        # a doubtful match after others: the sentence is matched again from the last one's end,
+        # after a word character ("dollars"), after a space, and with two doubtful ones
+        "Ils ont payé 500 dollars êtres humains 12 passeurs, 3 fenêtres et 40 000 euros.",
+        "Il y avait 30 migrants, des êtres humains vendus 2 000 euros chacun.",
+        "Cinq êtres humains, 7 kilomètres à pied et 40 mètres de corde, puis tre 9 victimes.",
+        "Quelque 250 personnes à 3 kilomètres d’ici.",
+        "Ils ont payé 3 000 €ten tresé fois.",  # the match before ends in no word character
+        "Un code 500ten avant des êtres humains.",  # no word boundary where it goes on
     ],
 )
 def test_figures_found_with_ascii_boundaries_are_those_of_unicode_ones(sentence: str) -> None:

@@ -494,21 +494,51 @@ def unicode_bounded() -> pl.Expr:
 
 
 def figure_matches(sents: pl.DataFrame) -> pl.DataFrame:
-    """FIGURE_UNICODE's matches in each sentence (`matches`), found with FIGURE: only the
-    sentences where the two may differ are matched again with the exact, slow pattern."""
+    """FIGURE_UNICODE's matches in each sentence (`matches`), found with FIGURE: only where
+    the two may differ is a sentence matched again with the exact, slow pattern.
+
+    FIGURE accepts wherever FIGURE_UNICODE does, and where it accepts more, its match is
+    doubtful (`unicode_bounded`): so up to a sentence's first doubtful match both find the
+    same matches, and the exact one goes on from the end of the last of them. Only the rest
+    of the sentence from there is matched again ("tre" in French "êtres" sits mid-sentence),
+    behind a character that stands for the one before it: as much a word character, so the
+    word boundaries stay the same, and one no figure begins with ("_", or a space).
+    """
     numbered = sents.with_row_index("_sentence")
-    found = matches(numbered, FIGURE)
-    doubtful = found.filter(~unicode_bounded()).get_column("_sentence")
-    again = numbered.filter(pl.col("_sentence").is_in(doubtful.implode()))
+    found = matches(numbered, FIGURE).with_columns(_doubtful=~unicode_bounded())
+    first = found.filter("_doubtful").group_by("_sentence").agg(_first=pl.col("pos").min())
+    found = found.join(first, on="_sentence", how="left")
+    before = found.filter(pl.col("pos") < pl.col("_first"))
+    resume = before.group_by("_sentence").agg(
+        _from=(pl.col("pos") + pl.col("match").str.len_chars()).max()
+    )
+    rest = (
+        numbered.join(first, on="_sentence")
+        .join(resume, on="_sentence", how="left")
+        .with_columns(_from=pl.col("_from").fill_null(0))
+        .with_columns(
+            _stand_in=pl.when(pl.col("_from") == 0)
+            .then(pl.lit(""))
+            .when(pl.col("sentence").str.slice(pl.col("_from") - 1, 1).str.contains(r"^\w"))
+            .then(pl.lit("_"))
+            .otherwise(pl.lit(" "))
+        )
+        .with_columns(_rest=pl.col("_stand_in") + pl.col("sentence").str.slice(pl.col("_from")))
+    )
+    again = matches(rest, FIGURE_UNICODE, text="_rest").with_columns(
+        pos=pl.col("pos") + pl.col("_from") - pl.col("_stand_in").str.len_chars()
+    )
     return (
         pl.concat(
             [
-                found.filter(~pl.col("_sentence").is_in(doubtful.implode())),
-                matches(again, FIGURE_UNICODE),
-            ]
+                found.filter(pl.col("_first").is_null()),
+                before,
+                again,
+            ],
+            how="diagonal",
         )  # fmt: skip
         .sort("_sentence", "pos", maintain_order=True)
-        .drop("_sentence")
+        .select([*sents.columns, "match", "pos"])
     )
 
 
