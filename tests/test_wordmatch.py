@@ -36,6 +36,10 @@ PATTERNS = [
     r"(?i)\bvictims\W+la\b",  # across a line break
     r"(?i)^police\b|\bvictims\.$",  # the text's start and end, not a line's
     *extract.VERB_CLASS_AFTER.values(),
+    extract.INCIDENT,
+    extract.CHECK_BEFORE,
+    extract.PASSIVE_EVENT,
+    extract.NOT_A_COUNT_BEFORE,
     # the end of the last verb of a class before a figure (extract.metrics)
     r"(?i)^.*(?:" + extract.VERB_CLASS["arrested"].removeprefix("(?i)") + ")",
 ]

@@ -761,22 +761,22 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     is_money = pl.col("currency").is_not_null()
     head = pl.col("head")
     per_unit = pl.col("after").str.contains(PER_UNIT)
-    # the one pattern here that is slow with Unicode word boundaries (it ends the text)
-    per_unit_before = pl.lit(
-        wordmatch.Haystacks(figures.get_column("before")).contains(PER_UNIT_BEFORE)
-    )
+    # the texts around each figure, matched with ASCII word boundaries where that gives the
+    # same result (wordmatch): Unicode's are slow on accented text
+    before = wordmatch.Haystacks(figures.get_column("before"))
+    per_unit_before = pl.lit(before.contains(PER_UNIT_BEFORE))
     metric = (
         pl.when(is_money & (per_unit | pl.col("after").str.contains(DEAL_AFTER) | per_unit_before))
         .then(pl.lit("price"))
         .when(is_money)
         .then(pl.lit("amount"))
-        .when(head.is_in(["raids", "premises"]) & pl.col("before").str.contains(CHECK_BEFORE))
+        .when(head.is_in(["raids", "premises"]) & pl.lit(before.contains(CHECK_BEFORE)))
         .then(pl.lit("checks"))
         # the counted group of other people (officers, countries) is a count, unless it is
         # said in the passive what happened to them: "three officers were wounded"
         .when(head == "count")
         .then(
-            pl.when(pl.col("right").str.contains(PASSIVE_EVENT))
+            pl.when(pl.lit(right.contains(PASSIVE_EVENT)))
             .then(
                 pl.col("right")
                 .str.extract(PASSIVE_EVENT, 3)
@@ -790,17 +790,13 @@ def metrics(figures: pl.DataFrame) -> pl.DataFrame:
     excluded = (
         # "$600 an hour" is a price, not a number of years ("un an")
         (pl.col("after").str.contains(NOT_A_COUNT_AFTER) & ~(is_money & per_unit))
-        | pl.col("before").str.contains(NOT_A_COUNT_BEFORE)
-        | pl.col("before").str.contains(AGE_BEFORE)
-        | (is_money & pl.col("before").str.contains(CONVERSION_BEFORE))
+        | pl.lit(before.contains(NOT_A_COUNT_BEFORE))
+        | pl.lit(before.contains(AGE_BEFORE))
+        | (is_money & pl.lit(before.contains(CONVERSION_BEFORE)))
         | pl.col("is_year")
         # a price tag or a counter standing alone ("9.90 €") says nothing of what it counts
         | (pl.col("sentence").str.count_matches(r"\p{L}{2,}") < FIGURE_MIN_WORDS)
-        | (
-            pl.col("before").str.contains(COPULA_BEFORE)
-            & (pl.col("np").list.len() == 0)
-            & ~is_money
-        )
+        | (pl.lit(before.contains(COPULA_BEFORE)) & (pl.col("np").list.len() == 0) & ~is_money)
         | pl.col("value").is_null()
     )
     return figures.with_columns(
@@ -910,12 +906,13 @@ def salient_countries(hits: pl.DataFrame) -> pl.DataFrame:
         )
         .filter(~pl.col("in_roll_call") & ~pl.col("in_dateline") & ~pl.col("in_institution"))
     )
+    incident = wordmatch.Haystacks(hits.get_column("sentence")).contains(INCIDENT)
     salient = (
         (pl.col("rank").min().over("article_id", "entity_id") < LEAD_SENTENCES)
         | (pl.len().over("article_id", "entity_id") >= 2)
-        | pl.col("sentence").str.contains(INCIDENT).any().over("article_id", "entity_id")
+        | pl.col("_incident").any().over("article_id", "entity_id")
     )
-    return hits.filter(salient)
+    return hits.with_columns(_incident=incident).filter(salient).drop("_incident")
 
 
 def agencies_by_pattern(text: pl.DataFrame, known: pl.DataFrame, lookup: dict) -> pl.DataFrame:
