@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from flows import pipeline
-from tracelake import extract, lakeio, stages
+from tracelake import extract, incidents, lakeio, stages
 from tracelake.config import Settings
 
 SEEDS = ["single_article.txt", "article_fr.txt", "press_rollup.txt", "crawler_export.jsonl"]
@@ -92,6 +92,24 @@ def test_a_later_match_makes_the_keys_of_its_new_articles_only(
     made = after.join(before, on=["article_id", "key"], how="anti")
     assert set(made.get_column("article_id")) == new  # the old articles' keys were read
     assert len(after) == len(before) + len(made)
+
+
+def test_match_reads_the_texts_a_slice_at_a_time_and_links_as_with_all_of_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_pass(settings, "run-1")
+    monkeypatch.setattr(stages, "MATCH_TEXT_SLICE", 1)  # an article's texts at a time
+    stages.match_incidents(settings, "run-1")
+    links = stages.incident_links(settings).select(incidents.INCIDENT_LINKS.names).collect()
+    in_scope = pl.col("is_relevant") & pl.col("duplicate_of").is_null()
+    articles = stages.staged(settings, "articles").filter(in_scope).collect()
+    statistics = stages.staged(settings, "statistics").collect()
+    entities = stages.staged(settings, "entities").collect()
+    assert len(articles) >= 3
+    # the links of all the texts at once, keys and event dates made by the matcher itself
+    expected = incidents.match(articles, statistics, entities, links.clear(), "run-1")
+    assert links.sort("article_id").equals(expected.sort("article_id"))
+    assert links.get_column("event_date").is_not_null().any()
 
 
 def test_a_new_extractor_version_reprocesses_everything_then_replaces_the_old_rows(

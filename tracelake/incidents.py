@@ -515,6 +515,15 @@ def event_date(text: str, published: date | None) -> date | None:
     return event_dates(pl.Series([text], dtype=pl.String), pl.Series([published], dtype=pl.Date))[0]
 
 
+def events_of(articles: pl.DataFrame) -> dict[str, date | None]:
+    """The event date of each article (article_id, title, body, published_date)."""
+    found = event_dates(
+        articles.select(pl.concat_str("title", "body", separator="\n")).to_series(),
+        articles.get_column("published_date"),
+    )
+    return dict(zip(articles.get_column("article_id"), found, strict=True))
+
+
 def event_dates(texts: pl.Series, published: pl.Series) -> list[date | None]:
     """event_date of each text, published on the day beside it, the whole column at once."""
     named = (
@@ -539,9 +548,10 @@ def profiles_of(
     entities: pl.DataFrame,
     keyed: pl.DataFrame | None = None,
     dated: list[str] | None = None,
+    events: dict[str, date | None] | None = None,
 ) -> dict[str, Profile]:
     """The Profile of each article (`keyed`: its keys, when already made); the event date
-    only of the articles `dated` names (all when None)."""
+    only of the articles `dated` names (all when None), or as `events` gives them."""
     keyed = keys(articles, statistics, entities) if keyed is None else keyed
     names = (
         keyed.filter(pl.col("key").str.starts_with("name:") & (pl.col("weight") >= DISTINCT_NAME))
@@ -556,17 +566,10 @@ def profiles_of(
         .agg(lead=pl.struct("metric", "value").first())
     )
     values = statistics.group_by("article_id").agg(values=pl.col("value").unique())
-    to_date = articles.filter(pl.lit(dated is None) | pl.col("article_id").is_in(dated or []))
-    events = dict(
-        zip(
-            to_date.get_column("article_id"),
-            event_dates(
-                to_date.select(pl.concat_str("title", "body", separator="\n")).to_series(),
-                to_date.get_column("published_date"),
-            ),
-            strict=True,
+    if events is None:
+        events = events_of(
+            articles.filter(pl.lit(dated is None) | pl.col("article_id").is_in(dated or []))
         )
-    )
     table = (
         articles.select("article_id", "published_date")
         .join(leads, on="article_id", how="left")
@@ -593,6 +596,7 @@ def match(
     links: pl.DataFrame,
     run_id: str,
     keyed: pl.DataFrame | None = None,
+    events: dict[str, date | None] | None = None,
 ) -> pl.DataFrame:
     """Incident links (INCIDENT_LINKS) of the in-scope articles that `links` (those written
     before) does not hold yet.
@@ -600,7 +604,8 @@ def match(
     `articles` are the in-scope articles (relevant, not copies) of the lake, with article_id,
     title, body, language and published_date; `statistics` and `entities` their rows.
     `keyed`: the keys of the articles within reach of the new ones (`keys`, in_key_order),
-    made before; then only the new articles need their title and body.
+    made before; then only the new articles need their title and body. `events`: the event
+    dates of the new ones (`events_of`), found before; then no article needs its texts.
     """
     linked = set(links.get_column("article_id").to_list())
     new_ids = [a for a in articles.get_column("article_id").to_list() if a not in linked]
@@ -616,7 +621,7 @@ def match(
         keyed = in_key_order(keyed.filter(pl.col("article_id").is_in(ids)))
     pairs = candidate_pairs(keyed, window.select("article_id", "published_date"), new_ids)
     known = dict(links.select("article_id", "incident_id").iter_rows())
-    profiles = profiles_of(window, statistics, entities, keyed, dated=new_ids)
+    profiles = profiles_of(window, statistics, entities, keyed, dated=new_ids, events=events)
     return assign(new_ids, pairs, profiles, known, run_id)
 
 

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -376,6 +376,10 @@ def ensure_lake_tables(settings: Settings) -> None:
         lakeio.ensure(settings.lake, table, schema)
 
 
+# Articles whose texts match_incidents holds at a time: 5,000 bench articles are some 50 MB.
+MATCH_TEXT_SLICE = 5000
+
+
 @dataclass
 class MatchSummary:
     """What matching the new in-scope articles to incidents did."""
@@ -424,12 +428,6 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     )
     keyed_before = set(stored.get_column("article_id").to_list())
     unkeyed = [a for a in ids if a not in keyed_before]
-    texts = (
-        in_scope.filter(pl.col("article_id").is_in([*unkeyed, *new_ids]))
-        .select("article_id", "title", "body", "language")
-        .collect()
-    )
-    articles = reach.join(texts, on="article_id", how="left")
     statistics = (
         staged(settings, "statistics")
         .filter(pl.col("article_id").is_in(ids))
@@ -442,14 +440,33 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
         .select("article_id", "entity_type", "entity_id", "char_start")
         .collect()
     )
+    # The texts are read MATCH_TEXT_SLICE articles at a time, for the keys of those met for
+    # the first time and the event dates of the new ones: a first run's would fill memory.
+    made_parts: list[pl.DataFrame] = []
+    events: dict[str, date | None] = {}
+    unkeyed_set, new_set = set(unkeyed), set(new_ids)
+    needed = [*unkeyed, *(a for a in new_ids if a not in unkeyed_set)]
+    for start in range(0, len(needed), MATCH_TEXT_SLICE):
+        texts = (
+            in_scope.filter(pl.col("article_id").is_in(needed[start : start + MATCH_TEXT_SLICE]))
+            .select("article_id", "title", "body", "language", "published_date")
+            .collect()
+        )
+        to_key = texts.filter(pl.col("article_id").is_in(unkeyed_set))
+        if len(to_key):
+            made_parts.append(incidents.keys(to_key, statistics, entities))
+        events |= incidents.events_of(texts.filter(pl.col("article_id").is_in(new_set)))
     made = (
-        incidents.keys(articles.filter(pl.col("article_id").is_in(unkeyed)), statistics, entities)
-        .select(incidents.INCIDENT_KEYS.names)
-    )  # fmt: skip
+        incidents.in_key_order(pl.concat(made_parts)).select(incidents.INCIDENT_KEYS.names)
+        if made_parts
+        else stored.clear()
+    )
     if len(made):
         lakeio.write(settings.lake, "incident_keys", made, incidents.INCIDENT_KEYS,
                      links_version(settings))  # fmt: skip
-    new = incidents.match(articles, statistics, entities, links, run_id, pl.concat([stored, made]))
+    new = incidents.match(
+        reach, statistics, entities, links, run_id, pl.concat([stored, made]), events
+    )
     if len(new):
         lakeio.write(settings.lake, "incident_links", new, incidents.INCIDENT_LINKS,
                      links_version(settings))  # fmt: skip
