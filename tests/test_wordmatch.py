@@ -77,10 +77,6 @@ def test_counts_finds_and_replacements_are_polars_own(texts: pl.Series, pattern:
     assert hay.count_matches(pattern).to_list() == texts.str.count_matches(pattern).to_list()
     assert hay.contains(pattern).to_list() == texts.str.contains(pattern).to_list()
     assert hay.find(pattern).to_list() == texts.str.find(pattern).to_list()
-    # may_contain: exact on plain texts, and true wherever the pattern matches
-    maybe, exact = hay.may_contain(pattern), texts.str.contains(pattern)
-    assert maybe.filter(hay.plain).to_list() == exact.filter(hay.plain).to_list()
-    assert maybe.filter(exact.fill_null(False)).all()
     assert hay.replace_all(pattern, "#").to_list() == texts.str.replace_all(pattern, "#").to_list()
 
 
