@@ -346,9 +346,8 @@ def matches(
 ) -> pl.DataFrame:
     """One row per match of pattern in the text column, with its char offset `pos` in it.
 
-    Only the rows where the pattern may match are read twice (`_all_matches`): its word
-    boundaries are checked by ASCII's rules where that gives the same result, and the other
-    rows (with accented words) are those where it matches without them (wordmatch).
+    Only the rows where the pattern matches at all are read twice (`_all_matches`); their word
+    boundaries are checked by ASCII's rules where that gives the same result (wordmatch).
     `may_match`, when given, is a cheaper test that holds wherever the pattern matches (the
     forms of an alternation as plain strings), run first.
     """
@@ -357,8 +356,7 @@ def matches(
         rows = rows.filter(may_match)
     hay = wordmatch.Haystacks(rows.get_column(text))
     plain = wordmatch.ascii_words(pattern)
-    # a row that may match but does not gives no match: not tested exactly first
-    matching = hay.may_contain(pattern)
+    matching = hay.contains(pattern)
     found = pl.concat(
         [
             _all_matches(rows.filter(hay.plain & matching), plain, text),

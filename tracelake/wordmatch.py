@@ -124,16 +124,6 @@ class Haystacks:
         rows, texts = self._candidates(pattern)
         return found.scatter(rows, texts.str.contains(pattern))
 
-    def may_contain(self, pattern: str) -> pl.Series:
-        """True where pattern may match: on the plain texts exactly, on the others wherever it
-        matches without its word boundaries (a superset, found fast). For a caller that
-        reads the matches next, and so needs no exact test first."""
-        if not _UNICODE_CLASS.search(pattern):
-            return self.texts.str.contains(pattern)
-        found = pl.repeat(False, self.texts.len(), eager=True).alias(self.texts.name)
-        found = found.scatter(self.plain_rows, self.plain_texts.str.contains(ascii_words(pattern)))
-        return found.scatter(self._candidates(pattern)[0], True)
-
     def find(self, pattern: str) -> pl.Series:
         """`texts.str.find(pattern)`."""
         if not _UNICODE_CLASS.search(pattern):
