@@ -409,3 +409,15 @@ def test_links_are_followed_only_inside_the_source(tmp_path: Path) -> None:
         "outside-folder": "link to a folder outside the source folder: not followed",
     }
     assert all("secret" not in name for name in names)
+
+
+def test_relative_names_of_files_in_a_folder_of_a_file_alone_and_of_one_elsewhere(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "source"
+    (source / "news").mkdir(parents=True)
+    story = source / "news" / "story.txt"
+    story.write_text("A story about a raid.\n")
+    assert land.relative_name(story, source) == "news/story.txt"
+    assert land.relative_name(story, story) == "story.txt"  # a source that is one file
+    assert land.relative_name(tmp_path / "other.txt", source) == "other.txt"

@@ -149,12 +149,14 @@ def _kind(mode: int) -> str | None:
 
 
 def relative_name(path: Path, source: Path) -> str:
-    """The file's path relative to the source root, in POSIX form, always valid UTF-8."""
+    """The file's path relative to the source root, in POSIX form, always valid UTF-8 (the
+    file's name when the source is that file). Asks the file system nothing: a run that
+    finds nothing new names every file."""
     try:
-        name = path.relative_to(source).as_posix() if source.is_dir() else path.name
+        relative = path.relative_to(source)
     except ValueError:
-        name = path.name
-    return printable_name(name)
+        return printable_name(path.name)
+    return printable_name(relative.as_posix() if relative.parts else path.name)
 
 
 def source_key(path: Path, source: Path) -> bytes:
