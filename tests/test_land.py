@@ -421,3 +421,15 @@ def test_relative_names_of_files_in_a_folder_of_a_file_alone_and_of_one_elsewher
     assert land.relative_name(story, source) == "news/story.txt"
     assert land.relative_name(story, story) == "story.txt"  # a source that is one file
     assert land.relative_name(tmp_path / "other.txt", source) == "other.txt"
+
+
+def test_source_keys_are_the_paths_relative_to_the_source_as_bytes(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    odd = source / "news" / os.fsdecode(b"caf\xe9.txt")  # a name that is not UTF-8
+    for path in (source / "news" / "story.txt", odd, source / "a.txt"):
+        assert land.source_key(path, source) == os.fsencode(path.relative_to(source))
+    assert land.source_key(odd, source) == b"news/caf\xe9.txt"
+    assert land.source_key(source, source) == b"."  # a source that is one file
+    assert land.source_key(tmp_path / "sourced" / "x.txt", source) == os.fsencode(
+        tmp_path / "sourced" / "x.txt"
+    )  # not inside the source, though its name begins the same

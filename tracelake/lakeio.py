@@ -96,7 +96,9 @@ def scan(
     percent-encoded, which Polars' scan_delta does not decode: a lake under a folder with a
     space in its name would not be found)."""
     found = open_table(lake, table, version)
-    empty = pl.LazyFrame(schema=pl.from_arrow(full_schema(table, schema).empty_table()).schema)  # type: ignore[union-attr]
+    # from_batches, not Schema.empty_table: that one imports pandas (half a second)
+    no_rows = pa.Table.from_batches([], schema=full_schema(table, schema))
+    empty = pl.LazyFrame(schema=pl.from_arrow(no_rows).schema)  # type: ignore[union-attr]
     if found is None:
         return _filtered(empty, where)
     columns, files = _files(found, where)

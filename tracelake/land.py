@@ -162,6 +162,9 @@ def relative_name(path: Path, source: Path) -> str:
 def source_key(path: Path, source: Path) -> bytes:
     """The file's path relative to the source root as the file system has it (any bytes): a
     source folder copied or moved keeps its files' keys."""
+    text, root = str(path), str(source)
+    if len(text) > len(root) + 1 and text.startswith(root) and text[len(root)] == os.sep:
+        return os.fsencode(text[len(root) + 1 :])  # as relative_to gives it, a tenth the time
     try:
         return os.fsencode(path.relative_to(source))
     except ValueError:

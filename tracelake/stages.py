@@ -623,14 +623,19 @@ def not_landed(settings: Settings, paths: list[Path]) -> tuple[list[Path], list[
     changed) is left to it: land reads it once, tells a document landed before, and records
     the file's digest. So a run that adds 1 % of the files reads those only, and once. A file
     over the size limit is left to land, which quarantines it."""
+    landed = landed_before(settings, paths)
+    present = [land.relative_name(path, settings.source_dir) for path in paths if path in landed]
+    return [path for path in paths if path not in landed], present
+
+
+def landed_before(settings: Settings, paths: list[Path]) -> set[Path]:
+    """The files whose bytes, as they are now, are a document landed before (not_landed)."""
     infos = [_stat(path) for path in paths]
     small = [(path, info) for path, info in zip(paths, infos, strict=True)
              if info is None or info.st_size <= settings.max_file_bytes]  # fmt: skip
     known = lakeio.known_ids(settings.lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
     digests = recorded_digests(settings, [p for p, _ in small], [i for _, i in small])
-    landed = {path for (path, _), digest in zip(small, digests, strict=True) if digest in known}
-    present = [land.relative_name(path, settings.source_dir) for path in paths if path in landed]
-    return [path for path in paths if path not in landed], present
+    return {path for (path, _), digest in zip(small, digests, strict=True) if digest in known}
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -649,8 +654,7 @@ def nothing_new(settings: Settings) -> tuple[str, int] | None:
     paths, problems = land.discover(settings.source_dir)
     if problems:
         return None
-    to_land, _ = not_landed(settings, paths)  # a file not hashed as it is: new, or changed
-    if to_land:
+    if len(landed_before(settings, paths)) < len(paths):  # a file not hashed as it is now
         return None  # new, changed, quarantined, over the limit or an archive: the run has work
     if pending_documents(settings):
         return None
