@@ -277,8 +277,8 @@ def inline_date(column: str = "stripped") -> pl.Expr:
 
 def line_dates(texts: pl.Series) -> pl.Series:
     """The date each line consists of, or that a field of a meta line holds ("By X | 3 May
-    2021"), or null. Only the lines with a year are read (DATE_PATTERNS): one in twelve of
-    the bench's, which saves making dates of the others' empty matches."""
+    2021"), or null. Only the lines with a year are read (DATE_PATTERNS): one in thirteen
+    of a bench partition's, which saves making dates of the others' empty matches."""
     return only_where(
         pl.DataFrame({"stripped": texts}),
         pl.col("stripped").str.contains(YEAR_DIGITS),
