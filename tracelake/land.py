@@ -150,8 +150,8 @@ def _kind(mode: int) -> str | None:
 
 def relative_name(path: Path, source: Path) -> str:
     """The file's path relative to the source root, in POSIX form, always valid UTF-8 (the
-    file's name when the source is that file). Asks the file system nothing: a run that
-    finds nothing new names every file."""
+    file's name when the source is that file). Asks the file system nothing: land names
+    every file it reads or finds present."""
     try:
         relative = path.relative_to(source)
     except ValueError:

@@ -262,8 +262,7 @@ DATE_PATTERNS = (DATE_DMY, DATE_MDY, DATE_ISO, DATE_DOTTED, DATE_FR_SLASH, DATE_
 
 def date_in_line(column: str = "stripped") -> pl.Expr:
     """The date a line consists of, or null."""
-    text = pl.col(column)
-    return _date_of(pl.when(text.str.contains(YEAR_DIGITS)).then(text))
+    return _date_of(pl.col(column))
 
 
 def inline_date(column: str = "stripped") -> pl.Expr:
