@@ -17,6 +17,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+import polars as pl
+
+from tracelake import zipf
+
 # Encodings text in the wild is written in, by preference when several read the bytes as well.
 NEWS_ENCODINGS = (
     "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258",
@@ -153,15 +157,16 @@ def legacy(data: bytes) -> Decoded:
 def known_word_share(text: str) -> float:
     """Share of the words with a non-ASCII letter that wordfreq knows in one of the languages
     written in Latin script with legacy code pages (ACCENTED_LANGUAGES)."""
-    from wordfreq import zipf_frequency
-
-    words = [w for w in re.findall(r"[^\W\d_]{3,}", text[:20_000].lower()) if not w.isascii()]
+    words = {w for w in re.findall(r"[^\W\d_]{3,}", text[:20_000].lower()) if not w.isascii()}
     if not words:
         return 0.0
-    known = sum(
-        any(zipf_frequency(word, lang) > 0 for lang in ACCENTED_LANGUAGES) for word in set(words)
+    pairs = pl.DataFrame(
+        [(word, lang) for word in words for lang in ACCENTED_LANGUAGES],
+        schema={"word": pl.String, "language": pl.String},
+        orient="row",
     )
-    return known / len(set(words))
+    known = pairs.filter(zipf.zipf(pairs) > 0).get_column("word").n_unique()
+    return known / len(words)
 
 
 def _preference(names: list[str]) -> int:

@@ -25,12 +25,12 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import cast
 
 import polars as pl
 import pyarrow as pa
 
+from tracelake import zipf
 from tracelake.dates import dates_in_texts
 
 # How far apart (days) the reports of one incident may be: from an article's date to the
@@ -123,23 +123,6 @@ class Profile:
     event_date: date | None = None
 
 
-@lru_cache(maxsize=200_000)
-def word_weight(word: str, language: str) -> float:
-    """How rare a word is in a language (English for one wordfreq does not list): 0 for the
-    commonest words, MAX_ZIPF for words it has never seen."""
-    from wordfreq import zipf_frequency
-
-    lang = language if language in _wordfreq_languages() else "en"
-    return max(0.0, MAX_ZIPF - zipf_frequency(word, lang))
-
-
-@lru_cache(maxsize=1)
-def _wordfreq_languages() -> frozenset[str]:
-    from wordfreq import available_languages
-
-    return frozenset(available_languages())
-
-
 def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFrame) -> pl.DataFrame:
     """The weighted keys of each article: (article_id, key, weight, is_block).
 
@@ -187,9 +170,13 @@ def _keys_of(
         .unique(["article_id", "word"])
     )
     lookup = words.select("word", "language").unique()
-    weights = lookup.with_columns(
-        weight=pl.Series([word_weight(w, lang) for w, lang in lookup.iter_rows()], dtype=pl.Float64)
+    # a word's weight: how much rarer it is than a common word (English for a language
+    # wordfreq does not list)
+    listed = pl.col("language").is_in(list(zipf.languages()))
+    zipfs = zipf.zipf(
+        lookup.with_columns(language=pl.when(listed).then("language").otherwise(pl.lit("en")))
     )
+    weights = lookup.with_columns(weight=(MAX_ZIPF - zipfs).clip(lower_bound=0.0))
     word_keys = words.join(weights, on=["word", "language"]).filter(pl.col("weight") > 0)
     word_keys = word_keys.select(
         "article_id",
