@@ -94,9 +94,21 @@ def test_a_later_match_makes_the_keys_of_its_new_articles_only(
     assert len(after) == len(before) + len(made)
 
 
+# A later, shorter report of the Veracruz trailer story in crawler_export.jsonl: it joins
+# that report's incident.
+VERACRUZ_BRIEF = (
+    "Veracruz: 129 migrants found in a sealed trailer, 31 of them minors\n"
+    "Published: 19 May 2023\n\n"
+    "Soldiers and National Migration Institute agents found 129 migrants, 31 of them "
+    "unaccompanied minors, shut inside the trailer of a truck left on a highway in "
+    "Veracruz. Seven were taken to hospital. Prosecutors opened a people smuggling case.\n"
+)
+
+
 def test_match_reads_the_texts_a_slice_at_a_time_and_links_as_with_all_of_them(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    (settings.source_dir / "veracruz_brief.txt").write_text(VERACRUZ_BRIEF, encoding="utf-8")
     one_pass(settings, "run-1")
     monkeypatch.setattr(stages, "MATCH_TEXT_SLICE", 1)  # an article's texts at a time
     stages.match_incidents(settings, "run-1")
@@ -110,6 +122,7 @@ def test_match_reads_the_texts_a_slice_at_a_time_and_links_as_with_all_of_them(
     expected = incidents.match(articles, statistics, entities, links.clear(), "run-1")
     assert links.sort("article_id").equals(expected.sort("article_id"))
     assert links.get_column("event_date").is_not_null().any()
+    assert links.get_column("matched_article_id").is_not_null().any()  # one report joined
 
 
 def test_a_new_extractor_version_reprocesses_everything_then_replaces_the_old_rows(
