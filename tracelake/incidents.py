@@ -25,13 +25,15 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 import polars as pl
 import pyarrow as pa
 
 from tracelake import zipf
 from tracelake.dates import dates_in_texts
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 # How far apart (days) the reports of one incident may be: from an article's date to the
 # nearest report of the incident, and from the first report to the last.
@@ -147,6 +149,19 @@ def keys(articles: pl.DataFrame, statistics: pl.DataFrame, entities: pl.DataFram
     if not parts:
         return _keys_of(articles, statistics, entities)
     return in_key_order(pl.concat(parts))
+
+
+def compact(keyed: Frame) -> Frame:
+    """Keys held by number: article_id and key as Polars categoricals, some 17 bytes a row
+    against 80 as strings (a first run holds millions). They sort, join and compare as
+    their strings do; every function here takes keys in either form."""
+    return keyed.with_columns(pl.col("article_id", "key").cast(pl.Categorical))
+
+
+def _key_starts_with(keyed: pl.DataFrame, prefix: str) -> pl.Expr:
+    key = pl.col("key")
+    compacted = isinstance(keyed.schema["key"], pl.Categorical)
+    return key.cat.starts_with(prefix) if compacted else key.str.starts_with(prefix)
 
 
 def in_key_order(keyed: pl.DataFrame) -> pl.DataFrame:
@@ -312,12 +327,23 @@ def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]
     join, and a slice bounds them (pairs are grouped by new article, so slices add up to the
     whole).
     """
-    # Articles and keys by number: the joins below run on integers, not strings.
+    # Articles and keys by number: the joins below run on integers, and hold no copy of the
+    # keys' strings (a first run's keys are millions of rows).
     numbered = keyed.select("article_id").unique(maintain_order=True).with_row_index("article")
-    key_codes = keyed.select("key").unique(maintain_order=True).with_row_index("code")
-    coded = keyed.join(numbered, on="article_id").join(key_codes, on="key")
+    # (codes in the keys' order: of shared keys of one weight, the first in it is evidence)
+    key_codes = keyed.select("key").unique().sort("key").with_row_index("code")
+    coded = (
+        keyed.lazy()
+        .join(numbered.lazy(), on="article_id")
+        .join(key_codes.lazy(), on="key")
+        .select("article", "code", "weight", "is_block")
+        .collect()
+    )
+    numbered = numbered.with_columns(pl.col("article_id").cast(pl.String))
+    key_codes = key_codes.with_columns(pl.col("key").cast(pl.String))
+    operations = key_codes.filter(pl.col("key").str.starts_with("operation:")).get_column("code")
     blocks = coded.filter(pl.col("is_block")).select(
-        "article", "code", operation=pl.col("key").str.starts_with("operation:")
+        "article", "code", operation=pl.col("code").is_in(operations.implode())
     )
     common = blocks.group_by("code").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
     blocks = blocks.join(common, on="code", how="anti").join(
@@ -377,7 +403,7 @@ def _pairs_of(
     shared = (
         pairs.join(squares.rename({"article": "a"}), on="a")
         .join(squares.select(b="article", code="code"), on=["b", "code"])
-        .sort("square", descending=True)
+        .sort(["square", "code"], descending=[True, False])
         .group_by("a", "b")
         .agg(dot=pl.col("square").sum(), shared_keys=pl.col("code").head(EVIDENCE_KEYS))
     )
@@ -541,7 +567,9 @@ def profiles_of(
     only of the articles `dated` names (all when None), or as `events` gives them."""
     keyed = keys(articles, statistics, entities) if keyed is None else keyed
     names = (
-        keyed.filter(pl.col("key").str.starts_with("name:") & (pl.col("weight") >= DISTINCT_NAME))
+        keyed.filter(pl.col("weight") >= DISTINCT_NAME)
+        .filter(_key_starts_with(keyed, "name:"))
+        .select(pl.col("article_id", "key").cast(pl.String))
         .group_by("article_id")
         .agg(names=pl.col("key"))
     )
@@ -591,7 +619,8 @@ def match(
     `articles` are the in-scope articles (relevant, not copies) of the lake, with article_id,
     title, body, language and published_date; `statistics` and `entities` their rows.
     `keyed`: the keys of the articles within reach of the new ones (`keys`, in_key_order),
-    made before; then only the new articles need their title and body. `events`: the event
+    made before; then only the new articles need their title and body. The keys of a
+    first run are millions of rows: the frame is used as given, not copied. `events`: the event
     dates of the new ones (`events_of`), found before; then no article needs its texts.
     """
     linked = set(links.get_column("article_id").to_list())
@@ -605,7 +634,10 @@ def match(
     if keyed is None:
         keyed = keys(window, statistics, entities)
     else:
-        keyed = in_key_order(keyed.filter(pl.col("article_id").is_in(ids)))
+        ids_like = pl.Series(ids, dtype=pl.String).cast(keyed.schema["article_id"])
+        within = keyed.get_column("article_id").is_in(ids_like.implode())
+        if not within.all():
+            keyed = keyed.filter(within)  # some articles are out of reach
     pairs = candidate_pairs(keyed, window.select("article_id", "published_date"), new_ids)
     known = dict(links.select("article_id", "incident_id").iter_rows())
     profiles = profiles_of(window, statistics, entities, keyed, dated=new_ids, events=events)

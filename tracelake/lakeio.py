@@ -43,6 +43,7 @@ WRITER = WriterProperties(compression="ZSTD")
 # A commit that conflicts with another writer's (Delta's optimistic concurrency) is tried
 # again on the new version this many times in all.
 COMMIT_ATTEMPTS = 5
+WRITE_BATCH = 100_000  # rows made ready for the writer at a time (write)
 
 
 def sql_text(value: str) -> str:
@@ -207,17 +208,33 @@ def write(
     replace_where: str | None = None,
 ) -> None:
     """One commit: append the rows (with the lake's columns set to `columns`), or, given
-    replace_where, replace the rows it matches by these (a retried batch never doubles)."""
-    if isinstance(frame, pl.DataFrame):
-        frame = frame.to_arrow()
-    data = frame.select(schema.names).cast(schema)
-    for name, value in (columns or {}).items():
-        column = pa.array([value] * len(data), pa.string())
-        if name in data.column_names:
-            data = data.set_column(data.column_names.index(name), name, column)
-        else:
-            data = data.append_column(pa.field(name, pa.string()), column)
-    data = data.select(full_schema(table, schema).names).cast(full_schema(table, schema))
+    replace_where, replace the rows it matches by these (a retried batch never doubles).
+
+    The rows go to the writer WRITE_BATCH at a time, each made ready (its columns cast, the
+    lake's columns added) as the writer asks for it: a whole table made ready at once held
+    two or three copies of it (300 MB more for a first run's two million incident keys)."""
+    target = full_schema(table, schema)
+
+    def ready(part: pa.Table | pl.DataFrame) -> pa.Table:
+        data = (part.to_arrow() if isinstance(part, pl.DataFrame) else part).select(schema.names)
+        data = data.cast(schema)
+        for name, value in (columns or {}).items():
+            column = pa.array([value] * len(data), pa.string())
+            if name in data.column_names:
+                data = data.set_column(data.column_names.index(name), name, column)
+            else:
+                data = data.append_column(pa.field(name, pa.string()), column)
+        return data.select(target.names).cast(target)
+
+    def batches() -> Iterable[pa.RecordBatch]:
+        for start in range(0, len(frame), WRITE_BATCH):
+            yield from ready(frame.slice(start, WRITE_BATCH)).to_batches()
+
+    def data() -> pa.RecordBatchReader | pa.Table:
+        if not len(frame):
+            return ready(frame)  # no rows: the commit still makes the table and its schema
+        return pa.RecordBatchReader.from_batches(target, batches())
+
     uri, partition_by, options = (
         lake.uri(table),
         list(PARTITIONS[table]) or None,
@@ -227,12 +244,12 @@ def write(
         try:
             if replace_where:
                 write_deltalake(
-                    uri, data, mode="overwrite", predicate=replace_where, partition_by=partition_by,
-                    storage_options=options, writer_properties=WRITER,
+                    uri, data(), mode="overwrite", predicate=replace_where,
+                    partition_by=partition_by, storage_options=options, writer_properties=WRITER,
                 )  # fmt: skip
             else:
                 write_deltalake(
-                    uri, data, mode="append", partition_by=partition_by,
+                    uri, data(), mode="append", partition_by=partition_by,
                     storage_options=options, writer_properties=WRITER,
                 )  # fmt: skip
             return

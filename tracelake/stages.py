@@ -407,8 +407,8 @@ def incident_keys(settings: Settings) -> pl.LazyFrame:
 def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     """Link the in-scope articles not yet linked to incidents: one commit per run, so a
     killed run leaves its articles to the next run to match. The keys of the articles met
-    for the first time are kept (incident_keys, a commit before the links'): a later run
-    reads them, and needs the texts of its new articles only."""
+    for the first time are kept (incident_keys, committed as they are made, before the
+    links): a later run reads them, and needs the texts of its new articles only."""
     links = incident_links(settings).select(incidents.INCIDENT_LINKS.names).collect()
     in_scope = staged(settings, "articles").filter(
         pl.col("is_relevant") & pl.col("duplicate_of").is_null()
@@ -420,13 +420,12 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     new_ids = [a for a in dates.get_column("article_id").to_list() if a not in linked]
     reach = incidents.within_reach(dates, new_ids) if new_ids else dates.clear()
     ids = reach.get_column("article_id").to_list()
-    stored = (
+    stored = incidents.compact(
         incident_keys(settings)
         .filter(pl.col("article_id").is_in(ids))
         .select(incidents.INCIDENT_KEYS.names)
-        .collect()
-    )
-    keyed_before = set(stored.get_column("article_id").to_list())
+    ).collect(engine="streaming")
+    keyed_before = set(stored.get_column("article_id").unique().cast(pl.String).to_list())
     unkeyed = [a for a in ids if a not in keyed_before]
     statistics = (
         staged(settings, "statistics")
@@ -442,7 +441,8 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     )
     # The texts are read MATCH_TEXT_SLICE articles at a time, for the keys of those met for
     # the first time and the event dates of the new ones: a first run's would fill memory.
-    made_parts: list[pl.DataFrame] = []
+    # Their keys are written as they are made, and held compact (`incidents.compact`).
+    made: list[pl.DataFrame] = []
     events: dict[str, date | None] = {}
     unkeyed_set, new_set = set(unkeyed), set(new_ids)
     needed = [*unkeyed, *(a for a in new_ids if a not in unkeyed_set)]
@@ -454,19 +454,16 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
         )
         to_key = texts.filter(pl.col("article_id").is_in(unkeyed_set))
         if len(to_key):
-            made_parts.append(incidents.keys(to_key, statistics, entities))
+            part = incidents.keys(to_key, statistics, entities).select(
+                incidents.INCIDENT_KEYS.names
+            )
+            lakeio.write(settings.lake, "incident_keys", part, incidents.INCIDENT_KEYS,
+                         links_version(settings))  # fmt: skip
+            made.append(incidents.compact(part))
         events |= incidents.events_of(texts.filter(pl.col("article_id").is_in(new_set)))
-    made = (
-        incidents.in_key_order(pl.concat(made_parts)).select(incidents.INCIDENT_KEYS.names)
-        if made_parts
-        else stored.clear()
-    )
-    if len(made):
-        lakeio.write(settings.lake, "incident_keys", made, incidents.INCIDENT_KEYS,
-                     links_version(settings))  # fmt: skip
-    new = incidents.match(
-        reach, statistics, entities, links, run_id, pl.concat([stored, made]), events
-    )
+    keyed = incidents.in_key_order(pl.concat([stored, *made]))
+    del stored, made  # one copy of the keys: a first run's are millions of rows
+    new = incidents.match(reach, statistics, entities, links, run_id, keyed, events)
     if len(new):
         lakeio.write(settings.lake, "incident_links", new, incidents.INCIDENT_LINKS,
                      links_version(settings))  # fmt: skip
