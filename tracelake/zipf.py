@@ -53,7 +53,7 @@ def zipf(words: pl.DataFrame) -> pl.Series:
     )
     banded = pl.concat(
         [
-            part.join(_bands(language), on="token", how="left")
+            part.join(_listed(_bands(language), part), on="token", how="left")
             for (language,), part in tokens.partition_by("language", as_dict=True).items()
         ]
         or [tokens.with_columns(band=pl.lit(None, dtype=pl.Int32))]
@@ -83,6 +83,12 @@ def zipf(words: pl.DataFrame) -> pl.Series:
         .get_column("zipf")
         .fill_null(0.0)  # a word of no token
     )
+
+
+def _listed(bands: pl.DataFrame, tokens: pl.DataFrame) -> pl.DataFrame:
+    """The bands of these tokens: a set of the few tokens sought, not a hash table of the
+    hundreds of thousands of words listed (one a thread, some 100 MB)."""
+    return bands.filter(pl.col("token").is_in(tokens.get_column("token").unique().implode()))
 
 
 TOKENS = {"row": pl.UInt32, "language": pl.String, "token": pl.String}
