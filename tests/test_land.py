@@ -318,6 +318,23 @@ def test_discover_reports_a_symlink_loop(tmp_path: Path) -> None:
     assert sorted(p.file for p in problems) == ["loop_a", "loop_b"]
 
 
+def test_listing_gives_each_file_its_stat_in_discover_order(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "inner.txt").write_text(TEXT)
+    (tmp_path / "a.txt").write_text(TEXT + "longer\n")
+    (tmp_path / "c link.txt").symlink_to(tmp_path / "b" / "inner.txt")  # a link's: its target's
+    (tmp_path / ".hidden.txt").write_text(TEXT)
+    paths, infos, problems = land.listing(tmp_path)
+    assert (paths, problems) == land.discover(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        "a.txt", "c link.txt", "b/inner.txt"
+    ]  # fmt: skip
+    expected = [os.stat(path) for path in paths]
+    assert [(i.st_size, i.st_mtime_ns, i.st_ino) for i in infos if i is not None] == [
+        (e.st_size, e.st_mtime_ns, e.st_ino) for e in expected
+    ]
+
+
 def test_write_quarantine_keeps_bytes_and_reason_once(tmp_path: Path) -> None:
     lake = Lake(str(tmp_path / "lake"))
     item = land.Quarantined("photo.txt", "not text: PNG image", "abc123", 8)

@@ -69,18 +69,23 @@ class LandResult:
 
 
 def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
-    """Every regular file under source, sorted by path. Links (to files or folders) are
-    followed only when their target lies inside the source folder: a link to anything else
-    is reported, never read, so a shared drop folder cannot leak other files."""
+    """Every regular file under source, in listing order (a folder's files by name, then its
+    folders'). Links (to files or folders) are followed only when their target lies inside
+    the source folder: a link to anything else is reported, never read, so a shared drop
+    folder cannot leak other files."""
+    paths, _, problems = listing(source)
+    return paths, problems
+
+
+def listing(source: Path) -> tuple[list[Path], list[os.stat_result | None], list[Quarantined]]:
+    """discover's files, each with its stat (None when it cannot be had): one pass of
+    `os.scandir`, a system call per file. Asking whether anything is new needs each file's
+    size and modification time; a second `stat` a file was a third of that question's time."""
     found: list[Path] = []
+    infos: list[os.stat_result | None] = []
     problems: list[Quarantined] = []
-
-    def on_error(error: OSError) -> None:
-        name = printable_name(str(error.filename))
-        problems.append(Quarantined(file=name, reason=f"cannot list: {error.strerror or error}"))
-
     if source.is_file():
-        return [source], []
+        return [source], [file_stat(source)], []
     if not source.is_dir():
         raise SourceMissing(f"source folder {source} does not exist")
     root_real = source.resolve()
@@ -89,50 +94,83 @@ def discover(source: Path) -> tuple[list[Path], list[Quarantined]]:
     def inside(target: Path) -> bool:
         return target == root_real or target.is_relative_to(root_real)
 
-    for root, dirs, files in os.walk(source, onerror=on_error, followlinks=True):
+    def walk(folder: Path) -> None:
+        try:
+            with os.scandir(folder) as listed:
+                entries = sorted(listed, key=lambda entry: entry.name)
+        except OSError as error:
+            name = printable_name(str(error.filename))
+            problems.append(
+                Quarantined(file=name, reason=f"cannot list: {error.strerror or error}")
+            )
+            return
+        folders: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()  # a link to a folder is one, as os.walk has it
+            except OSError:
+                is_folder = False
+            (folders if is_folder else files).append(entry)
         kept = []
-        for name in sorted(d for d in dirs if not d.startswith(".")):
-            path = Path(root) / name
+        for entry in folders:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
             real = path.resolve()
-            if path.is_symlink() and not inside(real):
+            if entry.is_symlink() and not inside(real):
                 reason = "link to a folder outside the source folder: not followed"
                 problems.append(Quarantined(file=relative_name(path, source), reason=reason))
             elif real not in visited:  # a link back into a folder already listed
                 visited.add(real)
-                kept.append(name)
-        dirs[:] = kept
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = Path(root) / name
+                kept.append(path)
+        for entry in files:
+            if not entry.name.startswith("."):
+                file(folder / entry.name, entry)
+        for path in kept:
+            walk(path)
+
+    def file(path: Path, entry: os.DirEntry[str]) -> None:
+        try:
+            info: os.stat_result | None = entry.stat(follow_symlinks=False)  # a link's own
+        except OSError:
+            info = None  # land reports it as unreadable, with the OS's reason
+        if info is not None and stat.S_ISLNK(info.st_mode):
             try:
-                mode: int | None = path.lstat().st_mode  # one call: a link's, else the file's
-            except OSError:
-                mode = None  # land reports it as unreadable, with the OS's reason
-            if mode is not None and stat.S_ISLNK(mode):
-                try:
-                    path.resolve(strict=True)
-                except (OSError, RuntimeError) as error:
-                    problems.append(
-                        Quarantined(
-                            file=relative_name(path, source), reason=f"broken link: {error}"
-                        )
-                    )
-                    continue
-                if path.is_dir():
-                    continue
-                if not inside(path.resolve()):
-                    reason = "link to a file outside the source folder: not read"
-                    problems.append(Quarantined(file=relative_name(path, source), reason=reason))
-                    continue
-                mode = None  # the target's, asked below
-            if kind := (not_regular(path) if mode is None else _kind(mode)):
-                # Reading a named pipe would wait forever for a writer; a device never ends.
-                reason = f"not a regular file: {kind}"
+                path.resolve(strict=True)
+            except (OSError, RuntimeError) as error:
+                reason = f"broken link: {error}"
                 problems.append(Quarantined(file=relative_name(path, source), reason=reason))
-                continue
-            found.append(path)
-    return found, problems
+                return
+            if path.is_dir():
+                return
+            if not inside(path.resolve()):
+                reason = "link to a file outside the source folder: not read"
+                problems.append(Quarantined(file=relative_name(path, source), reason=reason))
+                return
+            info = None  # the target's, asked below
+        if info is None:
+            info = file_stat(path)
+        if info is not None and (kind := _kind(info.st_mode)):
+            # Reading a named pipe would wait forever for a writer; a device never ends.
+            problems.append(
+                Quarantined(file=relative_name(path, source), reason=f"not a regular file: {kind}")
+            )
+            return
+        found.append(path)
+        infos.append(info)
+
+    walk(source)
+    return found, infos, problems
+
+
+def file_stat(path: Path) -> os.stat_result | None:
+    """The file's stat, following a link; None when it cannot be read, which landing it
+    reports."""
+    try:
+        return path.stat()
+    except OSError:
+        return None
 
 
 def not_regular(path: Path) -> str | None:

@@ -604,7 +604,7 @@ def recorded_digests(
     the whole source."""
     known = _digest_cache(settings)
     digests = []
-    for path, info in zip(paths, infos or [_stat(path) for path in paths], strict=True):
+    for path, info in zip(paths, infos or [land.file_stat(path) for path in paths], strict=True):
         size, mtime, digest = known.get(land.source_key(path, settings.source_dir), (-1, -1, ""))
         if info is None:  # gone or unreadable: landing it says why
             digest = ""
@@ -625,9 +625,12 @@ def not_landed(settings: Settings, paths: list[Path]) -> tuple[list[Path], list[
     return [path for path in paths if path not in landed], present
 
 
-def landed_before(settings: Settings, paths: list[Path]) -> set[Path]:
-    """The files whose bytes, as they are now, are a document landed before (not_landed)."""
-    infos = [_stat(path) for path in paths]
+def landed_before(
+    settings: Settings, paths: list[Path], infos: list[os.stat_result | None] | None = None
+) -> set[Path]:
+    """The files whose bytes, as they are now, are a document landed before (not_landed);
+    `infos`: their stats, when the caller has them (land.listing)."""
+    infos = [land.file_stat(path) for path in paths] if infos is None else infos
     small = [(path, info) for path, info in zip(paths, infos, strict=True)
              if info is None or info.st_size <= settings.max_file_bytes]  # fmt: skip
     known = lakeio.known_ids(settings.lake, "raw_documents", RAW_DOCUMENTS, "doc_id")
@@ -635,23 +638,15 @@ def landed_before(settings: Settings, paths: list[Path]) -> set[Path]:
     return {path for (path, _), digest in zip(small, digests, strict=True) if digest in known}
 
 
-def _stat(path: Path) -> os.stat_result | None:
-    """The file's stat; None when it cannot be read, which landing it reports."""
-    try:
-        return path.stat()
-    except OSError:
-        return None
-
-
 def nothing_new(settings: Settings) -> tuple[str, int] | None:
     """(run id of the published build, files seen) when a run would find nothing to do: every source
     file already landed as it is, every document processed by the current extractor, every
     in-scope article matched, and the build's inputs unchanged. None otherwise (or when
     anything is unusual: a file to report, an archive, one over the size limit)."""
-    paths, problems = land.discover(settings.source_dir)
+    paths, infos, problems = land.listing(settings.source_dir)
     if problems:
         return None
-    if len(landed_before(settings, paths)) < len(paths):  # a file not hashed as it is now
+    if len(landed_before(settings, paths, infos)) < len(paths):  # a file not hashed as it is now
         return None  # new, changed, quarantined, over the limit or an archive: the run has work
     if pending_documents(settings):
         return None
