@@ -129,13 +129,9 @@ def publish_task(settings: Settings, build: Path) -> Path:
 
 @task(name="export-marts", cache_policy=NO_CACHE, **IO_RETRIES)
 def export_marts_task(settings: Settings) -> dict[str, int]:
-    """The published marts as Parquet files (data/marts) and as Delta tables in the lake, both
-    at once (DuckDB and delta-rs let go of the GIL)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-marts") as side:
-        files = side.submit(publish.export_marts, settings.warehouse_path, settings.marts_dir)
-        versions = publish.export_marts_to_lake(settings.warehouse_path, settings.lake)
-        files.result()
-    return versions
+    """The published marts as Parquet files (data/marts) and as Delta tables in the lake, in
+    a process of their own (publish.export_apart)."""
+    return publish.export_apart(settings.warehouse_path, settings.marts_dir, settings.lake)
 
 
 def mart_counts(warehouse: Path) -> dict[str, int]:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from deltalake import DeltaTable
 
 from tracelake import publish
+from tracelake.lake import Lake
 
 
 def build(path: Path, rows: int) -> Path:
@@ -46,6 +48,19 @@ def test_export_marts_writes_parquet(tmp_path: Path, folder: str) -> None:
     [path] = publish.export_marts(warehouse, tmp_path / folder)
     assert path.name == "fct_statistics.parquet"
     assert duckdb.read_parquet(str(path)).aggregate("count(*)").fetchall() == [(4,)]
+
+
+def test_export_apart_writes_both_copies_from_a_process_of_its_own(tmp_path: Path) -> None:
+    warehouse = build(tmp_path / "w.duckdb", 6)
+    lake = Lake(str(tmp_path / "lake"))
+    versions = publish.export_apart(warehouse, tmp_path / "marts", lake)
+    assert versions == {"fct_statistics": 0}
+    again = publish.export_apart(warehouse, tmp_path / "marts", lake)  # replaces, one commit
+    assert again == {"fct_statistics": 1}
+    in_lake = DeltaTable(lake.mart_uri("fct_statistics")).to_pyarrow_table()
+    assert sorted(in_lake.column("value").to_pylist()) == list(range(6))
+    parquet = duckdb.read_parquet(str(tmp_path / "marts" / "fct_statistics.parquet"))
+    assert parquet.aggregate("count(*)").fetchall() == [(6,)]
 
 
 def test_a_retried_publish_finishes_a_move_left_halfway(tmp_path: Path) -> None:
