@@ -173,16 +173,8 @@ def file_stat(path: Path) -> os.stat_result | None:
         return None
 
 
-def not_regular(path: Path) -> str | None:
-    """What a path that is not a regular file is (named pipe, socket, ...), or None."""
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return None  # land reports it as unreadable, with the OS's reason
-    return _kind(mode)
-
-
 def _kind(mode: int) -> str | None:
+    """What a file that is not a regular file is (named pipe, socket, ...), or None."""
     return None if stat.S_ISREG(mode) else NOT_REGULAR.get(stat.S_IFMT(mode), "special file")
 
 

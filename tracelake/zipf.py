@@ -4,9 +4,9 @@ wordfreq's own look-up (`zipf_frequency`) keeps each language's word list as a P
 516 MiB for the 13 languages tracelake detects, held for the life of the process. Here each
 list is a Polars frame of words and frequency bands (4 MiB a language; 180-230 MiB of the
 process for all 13, against 516), read from wordfreq's files a band at a time, and a column
-of words is looked up with a join. The
-result is zipf_frequency's, to the hundredth: a word is first reduced to the tokens
-wordfreq would look up (`lossy_tokenize`) unless that is sure to leave it as it is.
+of words is looked up with a join. The result is zipf_frequency's, to the hundredth: a word
+is first reduced to the tokens wordfreq would look up (`lossy_tokenize`), unless it is
+plain enough that they are the word itself.
 """
 
 from __future__ import annotations
