@@ -296,6 +296,31 @@ def test_copies_segmented_side_by_side_are_flagged_as_in_one_pass(
     assert sum(dup is not None for _, dup in flags["one pass"]) == 1
 
 
+def test_a_copy_in_a_later_partition_is_flagged_as_it_is_segmented(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ["crawler_export.jsonl", "duplicate_wire.txt", "single_article.txt"]:
+        shutil.copy(seeds_dir / name, source / name)
+    settings = Settings.from_env(source_dir=source, data_dir=tmp_path / "data")
+    paths, _ = stages.discover(settings, "test")
+    stages.land_batch(settings, paths, "test")
+    copy = hashlib.sha256((source / "duplicate_wire.txt").read_bytes()).hexdigest()
+    pending = stages.pending_documents(settings)
+    stages.process_partition(settings, [d for d in pending if d != copy])  # the original first
+    stages.process_partition(settings, [copy])
+    articles = stages.staged(settings, "articles").collect()
+    [(duplicate, original)] = (
+        articles.filter(pl.col("duplicate_of").is_not_null())
+        .select("doc_id", "duplicate_of")
+        .iter_rows()
+    )
+    assert duplicate == copy
+    assert original in set(articles.get_column("article_id"))
+    assert stages.reconcile_duplicates(settings) == 0  # flagged already, nothing to mend
+
+
 def test_land_records_digests_kept_while_size_and_time_stay(settings: Settings) -> None:
     paths, _ = stages.discover(settings, "run-1")
     assert set(stages.recorded_digests(settings, paths)) == {""}  # nothing read yet
