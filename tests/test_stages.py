@@ -321,6 +321,45 @@ def test_a_copy_in_a_later_partition_is_flagged_as_it_is_segmented(
     assert stages.reconcile_duplicates(settings) == 0  # flagged already, nothing to mend
 
 
+def test_a_later_copy_takes_the_first_landed_of_two_taken_for_originals(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    # crawler_export.jsonl has the original; duplicate_wire.txt and a reprint of it (another
+    # outlet's header) copy it. The copy's partition is committed before the original's (side
+    # by side, it finished first), so each takes its own article for the first. The
+    # reprint's partition, later, must take the first landed of the two (the files were
+    # landed together: by name, the crawler's), as reconciling will.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ["crawler_export.jsonl", "duplicate_wire.txt"]:
+        shutil.copy(seeds_dir / name, source / name)
+    header, rest = (seeds_dir / "duplicate_wire.txt").read_text().split("\n", 1)
+    (source / "wire_reprint.txt").write_text("Source: The Harbour Gazette\n" + rest)
+    settings = Settings.from_env(source_dir=source, data_dir=tmp_path / "data")
+    paths, _ = stages.discover(settings, "test")
+    stages.land_batch(settings, paths, "test")
+    files = stages.source_files(settings, stages.pending_documents(settings))
+    doc = {name: doc_id for doc_id, name in files.items()}
+    for name in ["duplicate_wire.txt", "crawler_export.jsonl", "wire_reprint.txt"]:
+        stages.process_partition(settings, [doc[name]])
+    articles = stages.staged(settings, "articles").collect()
+    copies = articles.filter(pl.col("doc_id") != doc["crawler_export.jsonl"])
+    [fingerprint] = copies.get_column("fingerprint").unique().to_list()
+    [original] = articles.filter(
+        (pl.col("doc_id") == doc["crawler_export.jsonl"]) & (pl.col("fingerprint") == fingerprint)
+    ).get_column("article_id")
+    flags = dict(articles.select("doc_id", "duplicate_of").iter_rows())
+    assert flags[doc["wire_reprint.txt"]] == original
+    assert flags[doc["duplicate_wire.txt"]] is None  # taken for the first, till reconciled
+    assert stages.reconcile_duplicates(settings) == 2  # the two side-by-side partitions' only
+    flags = dict(
+        stages.staged(settings, "articles").select("doc_id", "duplicate_of").collect().iter_rows()
+    )
+    assert flags[doc["duplicate_wire.txt"]] == original
+    assert flags[doc["wire_reprint.txt"]] == original
+    assert stages.reconcile_duplicates(settings) == 0
+
+
 def test_land_records_digests_kept_while_size_and_time_stay(settings: Settings) -> None:
     paths, _ = stages.discover(settings, "run-1")
     assert set(stages.recorded_digests(settings, paths)) == {""}  # nothing read yet
