@@ -96,12 +96,14 @@ def dbt_build_task(
     versions: dict[str, int | None],
     matcher: str | None,
     started: transform.DbtProcess | None = None,
+    since: dict[str, int] | None = None,
 ) -> transform.DbtResult:
     """dbt build of warehouse from the lake at versions; in `started` when the run started its
-    process ahead (for warehouse, with matcher)."""
+    process ahead (for warehouse, with matcher). since: warehouse is a copy of the published
+    one, and the incremental marts add the rows of the lake since these versions."""
     if started is None:
         started = transform.DbtProcess(settings, warehouse, "build", transform.BUILD_ARGS, matcher)
-    return started.result(versions)
+    return started.result(versions, since)
 
 
 @task(name="dbt-docs", cache_policy=NO_CACHE)
@@ -411,7 +413,9 @@ def _rebuild(settings: Settings, report: RunReport, run_id: str, source_run: str
     report.matcher_version = earlier.matcher_version
     for stage in ("land", "segment_extract", "match_incidents"):
         _stage(report, stage, time.perf_counter(), skipped=f"rebuilt from run {source_run}")
-    _build(replace(settings, extractor_version=earlier.extractor_version), report, run_id)
+    # whole: the lake versions of an earlier run are not those the published build added to
+    _build(replace(settings, extractor_version=earlier.extractor_version), report, run_id,
+           incremental=False)  # fmt: skip
 
 
 def _build_path(settings: Settings) -> Path:
@@ -426,10 +430,12 @@ def _build(
     report: RunReport,
     run_id: str,
     dbt_started: transform.DbtProcess | None = None,
+    incremental: bool = True,
 ) -> None:
     """Validate the lake, build, validate and publish the warehouse, from the lake versions
     and matcher version the report names (dbt_started: the build's dbt process, started
-    ahead for that matcher version)."""
+    ahead for that matcher version). incremental: the build may start from the published
+    warehouse when the lake only gained rows since (stages.added_since)."""
     versions, matcher = report.lake_versions, report.matcher_version
     inputs = stages.build_inputs(settings, versions, matcher)
     if current := stages.warehouse_is_current(settings, inputs):
@@ -441,6 +447,9 @@ def _build(
     started = time.perf_counter()
     settings.build_dir.mkdir(parents=True, exist_ok=True)
     build = _build_path(settings)
+    # on a copy of the published warehouse when the lake only gained rows since its build
+    since = stages.added_since(settings, versions) if incremental else {}
+    publish.start_build(build, settings.warehouse_path if since else None)
     # The lake is validated here while dbt, in its own process, builds from the same
     # versions: a critical failure still stops the run before the build is validated or
     # published, and the validation no longer adds its time to the build's.
@@ -448,7 +457,7 @@ def _build(
         lake_checked = side.submit(
             contextvars.copy_context().run, _validate_lake, settings, report, versions
         )
-        dbt = dbt_build_task(settings, build, versions, matcher, dbt_started)
+        dbt = dbt_build_task(settings, build, versions, matcher, dbt_started, since)
         lake_checked.result()  # before anything else writes the report
     _stop_on_critical(report)
     report.validation["dbt"] = {
@@ -456,7 +465,7 @@ def _build(
         "failures": dbt.failures,
         **({} if dbt.success else {"log_tail": dbt.log_tail}),
     }
-    _stage(report, "dbt_build", started)
+    _stage(report, "dbt_build", started, incremental=bool(since))
     if not dbt.success:
         raise RunFailed(f"dbt build failed: {len(dbt.failures)} node(s) did not pass")
 
@@ -490,7 +499,7 @@ def _build(
     started = time.perf_counter()
     report.warehouse = str(publish_task(settings, build))
     report.published = True
-    stages.record_published(settings, inputs, run_id, _lake_checked(settings, report))
+    stages.record_published(settings, inputs, run_id, _lake_checked(settings, report), versions)
     # after the rename: the copies never run ahead of the warehouse
     in_lake = export_marts_task(settings)
     _stage(report, "publish", started, marts_in_lake=settings.lake.mart_uri("*"),

@@ -248,6 +248,29 @@ def mart_rows(warehouse: Path) -> dict[str, list[tuple]]:
         }
 
 
+def test_a_build_on_the_published_warehouse_gives_the_marts_of_a_whole_build(
+    first_run: tuple[dict, Path], tmp_path: Path
+) -> None:
+    report, data = first_run
+    source, copy = tmp_path / "source", tmp_path / "data"
+    shutil.copytree(report["source_dir"], source)
+    shutil.copytree(data, copy)
+    before = mart_rows(copy / "warehouse.duckdb")
+    (source / "veracruz_es.txt").write_text(VERACRUZ_ES, encoding="utf-8")
+    added = pipeline(str(source), str(copy))
+    assert added["stages"]["dbt_build"]["incremental"] is True  # the lake only gained rows
+    incremental = mart_rows(copy / "warehouse.duckdb")
+    for mart in ("fct_statistics", "bridge_article_entities"):
+        assert set(before[mart]) < set(incremental[mart])  # the new report's rows, added
+    # the same lake, without the record of what the published warehouse was built from
+    again = tmp_path / "again"
+    shutil.copytree(copy, again)
+    (again / "runs" / stages.PUBLISHED_RECORD).unlink()
+    whole = pipeline(str(source), str(again))
+    assert whole["stages"]["dbt_build"]["incremental"] is False
+    assert mart_rows(again / "warehouse.duckdb") == incremental
+
+
 def test_partitions_side_by_side_give_the_marts_of_one_process(
     seeds_build: tuple[dict, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -360,6 +360,37 @@ def test_a_later_copy_takes_the_first_landed_of_two_taken_for_originals(
     assert stages.reconcile_duplicates(settings) == 0
 
 
+def test_a_build_starts_from_the_published_warehouse_only_while_the_lake_just_gains_rows(
+    settings: Settings, seeds_dir: Path, tmp_path: Path
+) -> None:
+    one_pass(settings, "run-1")
+    published = lakeio.versions(settings.lake)
+    settings.warehouse_path.write_bytes(b"the published build")
+    stages.record_published(settings, "inputs", "run-1", None, published)
+    since = {table: published[table] for table in stages.ADDED_TABLES}
+    assert stages.added_since(settings, published) == since
+    shutil.copy(seeds_dir / "duplicate_wire.txt", settings.source_dir / "duplicate_wire.txt")
+    one_pass(settings, "run-2")  # new rows only: the marts add them
+    gained = lakeio.versions(settings.lake)
+    assert gained["statistics"] > published["statistics"]
+    assert stages.added_since(settings, gained) == since
+    # anything else, and the build makes every mart whole:
+    assert stages.added_since(replace(settings, extractor_version="another"), gained) == {}
+    project = tmp_path / "dbt"
+    shutil.copytree(settings.dbt_project_dir, project, ignore=shutil.ignore_patterns("target"))
+    (project / "models" / "marts" / "fct_statistics.sql").write_text("select 1 as statistic_id\n")
+    assert stages.added_since(replace(settings, dbt_project_dir=project), gained) == {}
+    first = stages.staged(settings, "articles").filter(
+        pl.col("source_file") != "duplicate_wire.txt"
+    )
+    [old] = first.head(1).select("article_id").collect().to_series()
+    lakeio.open_table(settings.lake, "articles").delete(f"article_id = '{old}'")  # a file rewritten
+    assert stages.added_since(settings, lakeio.versions(settings.lake)) == {}
+    assert stages.added_since(settings, gained) == since  # as long as it reads those versions
+    settings.warehouse_path.write_bytes(b"another file put in its place")
+    assert stages.added_since(settings, gained) == {}
+
+
 def test_land_records_digests_kept_while_size_and_time_stay(settings: Settings) -> None:
     paths, _ = stages.discover(settings, "run-1")
     assert set(stages.recorded_digests(settings, paths)) == {""}  # nothing read yet

@@ -7,7 +7,8 @@ to end without running. It then runs the command through dbt's programmatic runn
 manifest already parsed, and exits 0 when the command succeeded, 1 when a node did not pass
 and 2 when dbt could not run (as dbt's own CLI does).
 
-Only the lake versions may come late: they are read when a source is loaded
+Only the lake versions may come late (those to read, and those an incremental build adds
+the rows since): they are read when a source is loaded
 (tracelake/dbt_lake.py), never while the project is parsed. Everything the parse reads is in
 the environment the process started with.
 """
@@ -19,7 +20,8 @@ import os
 import sys
 from typing import Any
 
-LATE_PREFIX = "TRACELAKE_LAKE_VERSION_"  # the only variables the waiting line may add
+LATE_PREFIX = "TRACELAKE_LAKE_VERSION_"  # the lake's versions to read
+SINCE_PREFIX = "TRACELAKE_LAKE_SINCE_"  # and those an incremental build adds the rows since
 
 
 def _project_args(args: list[str]) -> list[str]:
@@ -44,7 +46,7 @@ def late_variables(line: str) -> dict[str, str]:
     """The environment variables of the waiting line (a JSON object); ValueError for any but
     the lake's versions."""
     late = json.loads(line)
-    unexpected = sorted(name for name in late if not name.startswith(LATE_PREFIX))
+    unexpected = sorted(name for name in late if not name.startswith((LATE_PREFIX, SINCE_PREFIX)))
     if unexpected:
         raise ValueError(f"only the lake's versions may be given late, not {unexpected}")
     return {name: str(value) for name, value in late.items()}

@@ -131,6 +131,11 @@ def _filtered(frame: pl.LazyFrame, where: Mapping[str, str] | None) -> pl.LazyFr
     return frame
 
 
+def file_uris_of(found: DeltaTable) -> list[str]:
+    """The URIs of the files of a table at the version `found` is at, as `dataset` names them."""
+    return _files(found, None)[1]
+
+
 def file_uris(
     lake: Lake, table: str, version: int, where: Mapping[str, str] | None = None
 ) -> set[str] | None:

@@ -84,6 +84,17 @@ def export_marts_to_lake(warehouse: Path, lake: Lake) -> dict[str, int]:
     return versions
 
 
+def start_build(build: Path, published: Path | None) -> None:
+    """The file a build starts from: a copy of the published warehouse (an incremental build,
+    whose incremental marts then only add rows), else none (dbt makes every table)."""
+    import shutil
+
+    for leftover in (build, build.with_name(build.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    if published is not None:
+        shutil.copyfile(published, build)
+
+
 def publish(build: Path, target: Path) -> Path:
     """Move the finished build over the published warehouse (same folder, so one rename).
 

@@ -568,20 +568,68 @@ def record_published(
     inputs: str,
     run_id: str,
     lake_checked: tuple[str, dict[str, int]] | None = None,
+    lake_versions: dict[str, int | None] | None = None,
 ) -> None:
-    """Remember what the published warehouse was built from (after it is in place), and
-    lake_checked: what its run's validation of the lake depended on (a digest) and the lake
-    tables, at their versions, in which it found nothing wrong."""
+    """Remember what the published warehouse was built from (after it is in place): the
+    digest of its inputs, and its lake versions with the project and extractor they were
+    read by (for the next build to start from it: added_since); lake_checked: what its run's
+    validation of the lake depended on (a digest) and the lake tables, at their versions, in
+    which it found nothing wrong."""
     info = settings.warehouse_path.stat()
     record: dict[str, object] = {
         "run_id": run_id,
         "inputs": inputs,
         "warehouse": [info.st_size, info.st_mtime_ns],
     }
+    if lake_versions is not None:
+        record["built_from"] = {
+            "lake_versions": lake_versions,
+            "extractor_version": settings.extractor_version,
+            "dbt_project": folder_digest(settings.dbt_project_dir),
+        }
     if lake_checked is not None:
         record["lake_checked"] = {"digest": lake_checked[0], "tables": lake_checked[1]}
     text = json.dumps(record)
     lakeio.write_bytes_atomic(settings.runs_dir / PUBLISHED_RECORD, text.encode("utf-8"))
+
+
+# The staged tables whose added rows an incremental build adds to the marts built on them
+# (fct_statistics, bridge_article_entities), and those whose rows they read whole, which
+# must be as the published build read them (which articles are in scope, and their dates).
+ADDED_TABLES = ("statistics", "entities")
+KEPT_TABLES = ("articles",)
+
+
+def added_since(settings: Settings, lake_versions: dict[str, int | None]) -> dict[str, int]:
+    """The lake versions the published build read of ADDED_TABLES, when a build from
+    lake_versions can start from a copy of the published warehouse: the same file, built by
+    the same dbt project from rows of the same extractor version, and every file it read of
+    ADDED_TABLES and KEPT_TABLES still in the lake (the lake only gained rows since: no row
+    removed or rewritten, no older article flagged a copy anew). {} otherwise: the build
+    makes every mart whole."""
+    record = settings.runs_dir / PUBLISHED_RECORD
+    try:
+        known = json.loads(record.read_text())
+        info = settings.warehouse_path.stat()
+    except (OSError, ValueError):
+        return {}
+    built = known.get("built_from") or {}
+    if (
+        known.get("warehouse") != [info.st_size, info.st_mtime_ns]
+        or built.get("extractor_version") != settings.extractor_version
+        or built.get("dbt_project") != folder_digest(settings.dbt_project_dir)
+    ):
+        return {}
+    before = built.get("lake_versions") or {}
+    for table in (*ADDED_TABLES, *KEPT_TABLES):
+        then, now = before.get(table), lake_versions.get(table)
+        if then is None or now is None:
+            return {}
+        old = lakeio.file_uris(settings.lake, table, then)
+        new = lakeio.file_uris(settings.lake, table, now)
+        if old is None or new is None or not old <= new:
+            return {}
+    return {table: before[table] for table in ADDED_TABLES}
 
 
 def lake_checked_before(settings: Settings, digest: str) -> tuple[str, dict[str, int]] | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracelake.config import Settings, folder_digest
-from tracelake.dbt_process import LATE_PREFIX
+from tracelake.dbt_process import LATE_PREFIX, SINCE_PREFIX
 from tracelake.incidents import matcher_version
 from tracelake.lakeio import write_bytes_atomic
 from tracelake.processes import die_with_parent
@@ -65,13 +65,17 @@ def dbt_env(
     )
 
 
-def lake_version_env(lake_versions: Mapping[str, int | None] | None) -> dict[str, str]:
-    """The variables that pin the lake's tables at lake_versions for dbt's delta plugin."""
-    return {
+def lake_version_env(
+    lake_versions: Mapping[str, int | None] | None, since: Mapping[str, int] | None = None
+) -> dict[str, str]:
+    """The variables that pin the lake's tables at lake_versions for dbt's delta plugin, and
+    (since) the versions an incremental build adds the rows since."""
+    pinned = {
         f"{LATE_PREFIX}{table.upper()}": str(version)
         for table, version in (lake_versions or {}).items()
         if version is not None
     }
+    return pinned | {f"{SINCE_PREFIX}{t.upper()}": str(v) for t, v in (since or {}).items()}
 
 
 def dbt_target_dir(settings: Settings) -> Path:
@@ -128,12 +132,17 @@ class DbtProcess:
         )
         _running.add(self.proc)
 
-    def result(self, lake_versions: Mapping[str, int | None] | None = None) -> DbtResult:
+    def result(
+        self,
+        lake_versions: Mapping[str, int | None] | None = None,
+        since: Mapping[str, int] | None = None,
+    ) -> DbtResult:
         """Run the command on the lake at lake_versions (else the latest) and wait for it;
-        never raises on model failures."""
+        since: the versions an incremental build adds the rows since (the warehouse is a
+        copy of the published one). Never raises on model failures."""
         run_results = self.target / "run_results.json"
         run_results.unlink(missing_ok=True)  # never read the results of an earlier command
-        late = json.dumps(lake_version_env(lake_versions))
+        late = json.dumps(lake_version_env(lake_versions, since))
         try:
             stdout, stderr = self.proc.communicate(late + "\n")
         except BaseException:  # a stopped run: dbt ends with it

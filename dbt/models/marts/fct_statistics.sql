@@ -1,8 +1,25 @@
+-- Incremental: a build that starts from a copy of the published warehouse (the pipeline's,
+-- when the lake has only gained rows since: tracelake/stages.py, added_since) adds the rows
+-- of the lake's statistics added since; every other build makes the table whole.
+-- depends_on: {{ ref('stg_lake__statistics_added') }}, {{ ref('stg_lake__articles') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='statistic_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 with
 
 statistics as (
 
-    select * from {{ ref('int_statistics_deduplicated') }}
+    {% if is_incremental() %}
+        {{ in_scope_statistics(ref('stg_lake__statistics_added'), ref('stg_lake__articles')) }}
+    {% else %}
+        select * from {{ ref('int_statistics_deduplicated') }}
+    {% endif %}
 
 ),
 

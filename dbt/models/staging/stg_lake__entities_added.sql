@@ -1,0 +1,1 @@
+{{ stage_entities(source('lake', 'entities_added')) }}

@@ -1,0 +1,1 @@
+{{ stage_statistics(source('lake', 'statistics_added')) }}
