@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from flows.pipeline import pipeline
-from tracelake import processes, stages
+from tracelake import lakeio, processes, stages
+from tracelake.config import Settings
 from tracelake.runlock import LOCK_FILE, RunLocked
 from tracelake.validate import LAKE_LAYERS
 
@@ -256,12 +257,24 @@ def test_a_build_on_the_published_warehouse_gives_the_marts_of_a_whole_build(
     shutil.copytree(report["source_dir"], source)
     shutil.copytree(data, copy)
     before = mart_rows(copy / "warehouse.duckdb")
+    # An article already published is linked to another incident meanwhile (as a new matcher
+    # version may link it): the build must give it the incident the lake says now.
+    settings = Settings.from_env(source_dir=source, data_dir=copy)
+    links = stages.incident_links(settings).sort("article_id").collect()
+    [moved, *_], [*_, target] = links.get_column("article_id"), links.get_column("incident_id")
+    assert links.get_column("incident_id")[0] != target
+    lakeio.open_table(settings.lake, "incident_links").update(
+        {"incident_id": lakeio.sql_text(target)}, predicate=f"article_id = '{moved}'"
+    )
     (source / "veracruz_es.txt").write_text(VERACRUZ_ES, encoding="utf-8")
     added = pipeline(str(source), str(copy))
     assert added["stages"]["dbt_build"]["incremental"] is True  # the lake only gained rows
     incremental = mart_rows(copy / "warehouse.duckdb")
-    for mart in ("fct_statistics", "bridge_article_entities"):
-        assert set(before[mart]) < set(incremental[mart])  # the new report's rows, added
+    for mart in ("dim_articles", "fct_statistics", "bridge_article_entities"):
+        assert len(before[mart]) < len(incremental[mart])  # the new report's rows, added
+    with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
+        query = "select incident_id from marts.dim_articles where article_id = ?"
+        assert con.execute(query, [moved]).fetchone() == (target,)
     # the same lake, without the record of what the published warehouse was built from
     again = tmp_path / "again"
     shutil.copytree(copy, again)

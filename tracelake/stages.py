@@ -593,20 +593,19 @@ def record_published(
     lakeio.write_bytes_atomic(settings.runs_dir / PUBLISHED_RECORD, text.encode("utf-8"))
 
 
-# The staged tables whose added rows an incremental build adds to the marts built on them
-# (fct_statistics, bridge_article_entities), and those whose rows they read whole, which
-# must be as the published build read them (which articles are in scope, and their dates).
-ADDED_TABLES = ("statistics", "entities")
-KEPT_TABLES = ("articles",)
+# The staged tables whose added rows an incremental build adds to the marts made of them
+# (dim_articles, fct_statistics, bridge_article_entities). Their earlier rows must be as the
+# published build read them: which articles are in scope, copies, and their dates.
+ADDED_TABLES = ("articles", "statistics", "entities")
 
 
 def added_since(settings: Settings, lake_versions: dict[str, int | None]) -> dict[str, int]:
     """The lake versions the published build read of ADDED_TABLES, when a build from
     lake_versions can start from a copy of the published warehouse: the same file, built by
     the same dbt project from rows of the same extractor version, and every file it read of
-    ADDED_TABLES and KEPT_TABLES still in the lake (the lake only gained rows since: no row
-    removed or rewritten, no older article flagged a copy anew). {} otherwise: the build
-    makes every mart whole."""
+    ADDED_TABLES still in the lake (the lake only gained rows since: no row removed or
+    rewritten, no older article flagged a copy anew). {} otherwise: the build makes every
+    mart whole."""
     record = settings.runs_dir / PUBLISHED_RECORD
     try:
         known = json.loads(record.read_text())
@@ -621,7 +620,7 @@ def added_since(settings: Settings, lake_versions: dict[str, int | None]) -> dic
     ):
         return {}
     before = built.get("lake_versions") or {}
-    for table in (*ADDED_TABLES, *KEPT_TABLES):
+    for table in ADDED_TABLES:
         then, now = before.get(table), lake_versions.get(table)
         if then is None or now is None:
             return {}

@@ -1,14 +1,37 @@
+-- Incremental: a build that starts from a copy of the published warehouse (the pipeline's,
+-- when the lake has only gained rows since: tracelake/stages.py, added_since) adds the
+-- articles added since, and gives the articles it already holds the incident they are now
+-- linked to (a new report can join two incidents into one); every other build makes the
+-- table whole.
+-- depends_on: {{ ref('stg_lake__articles_added') }}, {{ ref('stg_lake__statistics_added') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='article_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 with
 
 articles as (
 
-    select * from {{ ref('stg_lake__articles') }}
+    {% if is_incremental() %}
+        select * from {{ ref('stg_lake__articles_added') }}
+    {% else %}
+        select * from {{ ref('stg_lake__articles') }}
+    {% endif %}
 
 ),
 
 statistics as (
 
-    select * from {{ ref('int_statistics_deduplicated') }}
+    {% if is_incremental() %}
+        {{ in_scope_statistics(ref('stg_lake__statistics_added'), ref('stg_lake__articles')) }}
+    {% else %}
+        select * from {{ ref('int_statistics_deduplicated') }}
+    {% endif %}
 
 ),
 
@@ -58,6 +81,28 @@ articles_with_counts as (
     left join article_incidents
         on articles.article_id = article_incidents.article_id
 
+),
+
+-- the articles already in the table, under the incident each is linked to now
+relinked as (
+
+    {% if is_incremental() %}
+        select previous.* replace (article_incidents.incident_id as incident_id)
+        from {{ this }} as previous
+        left join article_incidents
+            on previous.article_id = article_incidents.article_id
+        where
+            previous.incident_id is distinct from article_incidents.incident_id
+            and previous.article_id not in (
+                select added.article_id from articles_with_counts as added
+            )
+    {% else %}
+        select * from articles_with_counts
+        where false
+    {% endif %}
+
 )
 
 select * from articles_with_counts
+union all by name
+select * from relinked

@@ -1,0 +1,1 @@
+{{ stage_articles(source('lake', 'articles_added')) }}
