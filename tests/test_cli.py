@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tracelake import cli, land, stages
-from tracelake.config import Settings
+from tracelake.config import PROJECT_ROOT, Settings
 from tracelake.lakeio import Lake
 from tracelake.report import RunReport
 from tracelake.runlock import LOCK_FILE, RunLocked, holder_pid, run_lock
@@ -256,3 +256,19 @@ def test_a_new_prefect_home_starts_from_the_installations_template(
     assert not cli.seed_prefect_database(second, template)  # a database in use is never replaced
     monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://db/prefect")
     assert cli.prefect_database_template() is None  # another database: nothing to copy
+
+
+def test_the_command_ends_without_waiting_for_a_worker_left_behind(tmp_path: Path) -> None:
+    # A child process that never ends (as a worker that missed its stop): multiprocessing's
+    # exit handler would wait for it for ever.
+    script = tmp_path / "left_behind.py"
+    script.write_text(
+        "import multiprocessing, time\n"
+        "from tracelake import cli\n"
+        "if __name__ == '__main__':\n"
+        "    multiprocessing.get_context('spawn').Process(target=time.sleep, args=(600,)).start()\n"
+        "    cli.main = lambda argv=None: 7\n"
+        "    cli.entry()\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], timeout=30, cwd=PROJECT_ROOT)
+    assert done.returncode == 7

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import atexit
 import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -544,8 +545,14 @@ def entry() -> NoReturn:
     The exit handlers run and the output is flushed as at any exit. What is left out is the
     last garbage collection over every object that Prefect, Great Expectations, pandas and
     Polars made: about 1.3 s at the end of each run, for memory the system takes back anyway.
+
+    A worker process still about when the run is over is ended, not waited for: left to the
+    exit handlers, a worker whose stop had not yet been sent (its pool's manager thread sends
+    it) kept a run that had nothing to segment from ever exiting.
     """
     code = main()
+    for child in multiprocessing.active_children():
+        child.kill()
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
