@@ -187,13 +187,19 @@ VERACRUZ_ES = (
 )
 
 
+def copy_of_run(report: dict, data: Path, folder: Path) -> tuple[Path, Path]:
+    """A copy of a run's source dir and data dir under folder, to run again on."""
+    source, copy = folder / "source", folder / "data"
+    shutil.copytree(report["source_dir"], source)
+    shutil.copytree(data, copy)
+    return source, copy
+
+
 def test_a_new_report_joins_its_incident_and_renames_none(
     first_run: tuple[dict, Path], tmp_path: Path
 ) -> None:
     report, data = first_run
-    source, copy = tmp_path / "source", tmp_path / "data"
-    shutil.copytree(report["source_dir"], source)
-    shutil.copytree(data, copy)
+    source, copy = copy_of_run(report, data, tmp_path)
     query = "select article_id, title, incident_id from marts.dim_articles order by 1"
     with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
         before = {a: (f, i) for a, f, i in con.execute(query).fetchall()}
@@ -253,9 +259,7 @@ def test_a_build_on_the_published_warehouse_gives_the_marts_of_a_whole_build(
     first_run: tuple[dict, Path], tmp_path: Path
 ) -> None:
     report, data = first_run
-    source, copy = tmp_path / "source", tmp_path / "data"
-    shutil.copytree(report["source_dir"], source)
-    shutil.copytree(data, copy)
+    source, copy = copy_of_run(report, data, tmp_path)
     before = mart_rows(copy / "warehouse.duckdb")
     # An article already published is linked to another incident meanwhile (as a new matcher
     # version may link it): the build must give it the incident the lake says now.
