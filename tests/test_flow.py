@@ -274,7 +274,7 @@ def test_a_build_on_the_published_warehouse_gives_the_marts_of_a_whole_build(
     added = pipeline(str(source), str(copy))
     assert added["stages"]["dbt_build"]["incremental"] is True  # the lake only gained rows
     incremental = mart_rows(copy / "warehouse.duckdb")
-    for mart in ("dim_articles", "fct_statistics", "bridge_article_entities"):
+    for mart in ("dim_documents", "dim_articles", "fct_statistics", "bridge_article_entities"):
         assert len(before[mart]) < len(incremental[mart])  # the new report's rows, added
     with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
         query = "select incident_id from marts.dim_articles where article_id = ?"

@@ -593,10 +593,11 @@ def record_published(
     lakeio.write_bytes_atomic(settings.runs_dir / PUBLISHED_RECORD, text.encode("utf-8"))
 
 
-# The staged tables whose added rows an incremental build adds to the marts made of them
-# (dim_articles, fct_statistics, bridge_article_entities). Their earlier rows must be as the
-# published build read them: which articles are in scope, copies, and their dates.
-ADDED_TABLES = ("articles", "statistics", "entities")
+# The lake tables whose added rows an incremental build adds to the marts made of them
+# (dim_documents, dim_articles, fct_statistics, bridge_article_entities). Their earlier rows
+# must be as the published build read them: which articles are in scope, copies, and their
+# dates.
+ADDED_TABLES = ("raw_documents", "articles", "statistics", "entities")
 
 
 def added_since(settings: Settings, lake_versions: dict[str, int | None]) -> dict[str, int]:

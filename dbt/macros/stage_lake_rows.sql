@@ -1,6 +1,37 @@
-{#- The renames and casts of the lake's articles, statistics and entities, for the rows of the
-    current extractor version in `relation`: the whole table (stg_lake__statistics) or the
-    rows added since the published build (stg_lake__statistics_added), so both read alike. -#}
+{#- The renames and casts of the lake's documents, and of its articles, statistics and entities
+    of the current extractor version, for the rows in `relation`: the whole table
+    (stg_lake__statistics) or the rows added since the published build
+    (stg_lake__statistics_added), so both read alike. -#}
+{% macro stage_documents(relation) %}
+with
+
+source as (
+
+    select * from {{ relation }}
+
+),
+
+renamed as (
+
+    select
+        cast(doc_id as varchar) as doc_id,
+        cast(source_file as varchar) as source_file,
+        cast(content_type as varchar) as content_type,
+        cast(encoding as varchar) as encoding,
+        cast(size_bytes as bigint) as size_bytes,
+        cast(length(text) as bigint) as text_length,
+        cast(problems as varchar[]) as problems,
+        cast(landed_at as timestamp with time zone) as landed_at,
+        cast(ingest_date as date) as ingest_date,
+        cast(run_id as varchar) as run_id
+
+    from source
+
+)
+
+select * from renamed
+{% endmacro %}
+
 {% macro stage_articles(relation) %}
 with
 

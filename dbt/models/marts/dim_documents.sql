@@ -1,8 +1,37 @@
+-- Incremental: a build that starts from a copy of the published warehouse (the pipeline's,
+-- when the lake has only gained rows since: tracelake/stages.py, added_since) adds the
+-- documents landed since, and counts again the articles of those it holds that were
+-- segmented since; every other build makes the table whole (reading every document's text
+-- for its length).
+-- depends_on: {{ ref('stg_lake__documents_added') }}, {{ ref('stg_lake__articles_added') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='doc_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
 with
 
 documents as (
 
-    select * from {{ ref('stg_lake__documents') }}
+    {% if is_incremental() %}
+        select * from {{ ref('stg_lake__documents_added') }}
+        union all by name
+        select previous.* exclude (article_count)
+        from {{ this }} as previous
+        where
+            previous.doc_id in (
+                select segmented.doc_id from {{ ref('stg_lake__articles_added') }} as segmented
+            )
+            and previous.doc_id not in (
+                select landed.doc_id from {{ ref('stg_lake__documents_added') }} as landed
+            )
+    {% else %}
+        select * from {{ ref('stg_lake__documents') }}
+    {% endif %}
 
 ),
 

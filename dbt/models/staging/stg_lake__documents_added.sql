@@ -1,0 +1,1 @@
+{{ stage_documents(source('lake', 'raw_documents_added')) }}
