@@ -1,8 +1,8 @@
 -- Incremental: a build that starts from a copy of the published warehouse (the pipeline's,
 -- when the lake has only gained rows since: tracelake/stages.py, added_since) adds the
--- articles added since, and gives the articles it already holds the incident they are now
--- linked to (a new report can join two incidents into one); every other build makes the
--- table whole.
+-- articles added since, and gives the articles it already holds the incident the lake links
+-- them to now (as another matcher version would link them anew); every other build makes
+-- the table whole.
 -- depends_on: {{ ref('stg_lake__articles_added') }}, {{ ref('stg_lake__statistics_added') }}
 {{
     config(
