@@ -6,7 +6,7 @@ go through the real segmenter and extractor, then tracelake.incidents.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -166,6 +166,32 @@ def test_a_later_run_matches_only_new_articles_and_renames_nothing() -> None:
     assert by_title[OSTEND.split("\n")[0]] not in set(first.get_column("incident_id"))
     # nothing new: nothing to write
     assert incidents.match(articles, statistics, entities, every, "run-3").is_empty()
+
+
+def test_an_incident_of_an_earlier_run_spans_the_dates_of_all_its_articles() -> None:
+    """A new report joins an incident only while all its articles, those linked by earlier
+    runs too, lie within MAX_SPAN: here its first article is out of the new one's reach."""
+    first = match(CALAIS_EN, CALAIS_FR)
+    assert first.get_column("incident_id").n_unique() == 1
+    articles, statistics, entities = lake(CALAIS_EN, CALAIS_FR, CALAIS_UPDATE)
+    en, fr, update = (
+        articles.filter(pl.col("title") == text.split("\n")[0]).item(0, "article_id")
+        for text in (CALAIS_EN, CALAIS_FR, CALAIS_UPDATE)
+    )
+    start = date(2024, 3, 1)
+
+    def incident_of_update(days_after_start: int) -> str:
+        dated = articles.with_columns(
+            published_date=pl.when(pl.col("article_id") == en).then(start)
+            .when(pl.col("article_id") == fr).then(start + incidents.MAX_SPAN - timedelta(days=8))
+            .otherwise(start + timedelta(days=days_after_start))
+        )  # fmt: skip
+        new = incidents.match(dated, statistics, entities, first, "run-2")
+        return new.filter(pl.col("article_id") == update).item(0, "incident_id")
+
+    known = first.item(0, "incident_id")
+    assert incident_of_update(incidents.MAX_SPAN.days - 1) == known
+    assert incident_of_update(incidents.MAX_SPAN.days + 1) == f"inc-{update}"
 
 
 def test_keys_kept_from_before_give_the_links_without_the_old_texts() -> None:

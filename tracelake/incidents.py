@@ -429,10 +429,12 @@ def assign(
     profiles: dict[str, Profile],
     known: dict[str, str],
     run_id: str,
+    days: dict[str, date | None],
 ) -> pl.DataFrame:
     """Assign each new article, oldest first (undated last), to the incident of its best
     match among the articles already assigned (`known`: article_id -> incident_id), or let
-    it found a new incident."""
+    it found a new incident. `profiles`: of the new articles and their candidates at least;
+    `days`: the publication date of every article `known` names."""
     incident_of = dict(known)
     span: dict[str, tuple[date, date]] = {}
 
@@ -442,7 +444,7 @@ def assign(
             span[incident_id] = (min(low, day), max(high, day))
 
     for article_id, incident_id in known.items():
-        widen(incident_id, profiles.get(article_id, Profile()).published)
+        widen(incident_id, days.get(article_id))
     candidates: dict[str, list[tuple[float, str, list[str]]]] = {}
     for a, b, shared_keys, similarity in pairs.select(
         "a", "b", "shared_keys", "similarity"
@@ -618,7 +620,7 @@ def match(
 
     `articles` are the in-scope articles (relevant, not copies) of the lake, with article_id,
     title, body, language and published_date; `statistics` and `entities` their rows.
-    `keyed`: the keys of the articles within reach of the new ones (`keys`, in_key_order),
+    `keyed`: the keys of the articles within reach of the new ones (`keys`, in any order),
     made before; then only the new articles need their title and body. The keys of a
     first run are millions of rows: the frame is used as given, not copied. `events`: the event
     dates of the new ones (`events_of`), found before; then no article needs its texts.
@@ -640,8 +642,15 @@ def match(
             keyed = keyed.filter(within)  # some articles are out of reach
     pairs = candidate_pairs(keyed, window.select("article_id", "published_date"), new_ids)
     known = dict(links.select("article_id", "incident_id").iter_rows())
-    profiles = profiles_of(window, statistics, entities, keyed, dated=new_ids, events=events)
-    return assign(new_ids, pairs, profiles, known, run_id)
+    # A profile for each new article and each candidate of one; the other articles of the
+    # window only lend their incidents their dates.
+    compared = pl.concat([pl.Series(new_ids, dtype=pl.String), pairs.get_column("b")])
+    profiles = profiles_of(
+        window.filter(pl.col("article_id").is_in(compared.implode())),
+        statistics, entities, keyed, dated=new_ids, events=events,
+    )  # fmt: skip
+    days = dict(window.select("article_id", "published_date").iter_rows())
+    return assign(new_ids, pairs, profiles, known, run_id, days)
 
 
 def within_reach(articles: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:

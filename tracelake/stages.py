@@ -503,7 +503,7 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
                          links_version(settings))  # fmt: skip
             made.append(incidents.compact(part))
         events |= incidents.events_of(texts.filter(pl.col("article_id").is_in(new_set)))
-    keyed = incidents.in_key_order(pl.concat([stored, *made]))
+    keyed = pl.concat([stored, *made])  # in any order: matching reads it by article
     del stored, made  # one copy of the keys: a first run's are millions of rows
     new = incidents.match(reach, statistics, entities, links, run_id, keyed, events)
     if len(new):
