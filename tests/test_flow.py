@@ -273,6 +273,13 @@ def test_a_build_on_the_published_warehouse_gives_the_marts_of_a_whole_build(
     (source / "veracruz_es.txt").write_text(VERACRUZ_ES, encoding="utf-8")
     added = pipeline(str(source), str(copy))
     assert added["stages"]["dbt_build"]["incremental"] is True  # the lake only gained rows
+    # the seeds and their own tests as published; every test of a model, seeds' included
+    ran = json.loads((copy / "build" / "dbt" / "target" / "run_results.json").read_text())
+    nodes = {result["unique_id"].split(".")[0] for result in ran["results"]}
+    assert "seed" not in nodes and "model" in nodes
+    tests = {result["unique_id"].split(".")[-2] for result in ran["results"]}
+    assert "relationships_fct_statistics_metric__metric__ref_metrics_" in tests
+    assert "unique_metrics_metric" not in tests
     incremental = mart_rows(copy / "warehouse.duckdb")
     for mart in ("dim_documents", "dim_articles", "fct_statistics", "bridge_article_entities"):
         assert len(before[mart]) < len(incremental[mart])  # the new report's rows, added
@@ -285,6 +292,8 @@ def test_a_build_on_the_published_warehouse_gives_the_marts_of_a_whole_build(
     (again / "runs" / stages.PUBLISHED_RECORD).unlink()
     whole = pipeline(str(source), str(again))
     assert whole["stages"]["dbt_build"]["incremental"] is False
+    ran = json.loads((again / "build" / "dbt" / "target" / "run_results.json").read_text())
+    assert "seed" in {result["unique_id"].split(".")[0] for result in ran["results"]}
     assert mart_rows(again / "warehouse.duckdb") == incremental
 
 

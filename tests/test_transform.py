@@ -83,9 +83,15 @@ def test_a_dbt_process_started_ahead_ends_unused_when_cancelled(tmp_path: Path) 
     assert not (tmp_path / "unused.duckdb").exists()
 
 
-def test_a_dbt_process_takes_only_the_lake_versions_late() -> None:
+def test_a_dbt_process_takes_only_the_lake_versions_and_a_selection_late() -> None:
     pinned = transform.lake_version_env({"articles": 3, "statistics": None})
     assert pinned == {"TRACELAKE_LAKE_VERSION_ARTICLES": "3"}
-    assert dbt_process.late_variables(json.dumps(pinned)) == pinned
+    selection = ["--select", "resource_type:model"]
+    late = json.dumps({"env": pinned, "args": selection})
+    assert dbt_process.late_input(late) == (pinned, selection)
     with pytest.raises(ValueError, match="TRACELAKE_WAREHOUSE"):
-        dbt_process.late_variables('{"TRACELAKE_WAREHOUSE": "elsewhere.duckdb"}')
+        dbt_process.late_input('{"env": {"TRACELAKE_WAREHOUSE": "elsewhere.duckdb"}}')
+    with pytest.raises(ValueError, match="selection"):
+        dbt_process.late_input('{"args": ["--target-path", "elsewhere"]}')
+    with pytest.raises(ValueError, match="selection"):
+        dbt_process.late_input('{"args": ["--select"]}')

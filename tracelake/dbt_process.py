@@ -1,16 +1,17 @@
 """One dbt command in a process started before its inputs are known.
 
 `python -m tracelake.dbt_process COMMAND ARGS...` imports dbt and parses the project at once
-(about 3 s), then waits for one line on its standard input: a JSON object of environment
-variables to add (the lake versions the command reads, known only later), or an empty line
-to end without running. It then runs the command through dbt's programmatic runner on the
-manifest already parsed, and exits 0 when the command succeeded, 1 when a node did not pass
-and 2 when dbt could not run (as dbt's own CLI does).
+(about 3 s), then waits for one line on its standard input: a JSON object, `env` the
+environment variables to add (the lake versions the command reads, known only later) and
+`args` the arguments to add, or an empty line to end without running. It then runs the
+command through dbt's programmatic runner on the manifest already parsed, and exits 0 when
+the command succeeded, 1 when a node did not pass and 2 when dbt could not run (as dbt's own
+CLI does).
 
-Only the lake versions may come late (those to read, and those an incremental build adds
-the rows since): they are read when a source is loaded
-(tracelake/dbt_lake.py), never while the project is parsed. Everything the parse reads is in
-the environment the process started with.
+Only what the parse does not read may come late: the lake versions (those to read, and those
+an incremental build adds the rows since), read when a source is loaded
+(tracelake/dbt_lake.py), and a selection of the nodes to run. Everything the parse reads is
+in the environment the process started with.
 """
 
 from __future__ import annotations
@@ -42,14 +43,20 @@ def _parse(runner: Any, args: list[str]) -> Any:
     return parsed.result if parsed.success else None
 
 
-def late_variables(line: str) -> dict[str, str]:
-    """The environment variables of the waiting line (a JSON object); ValueError for any but
-    the lake's versions."""
+LATE_OPTIONS = ("--select", "--exclude")  # each with its value
+
+
+def late_input(line: str) -> tuple[dict[str, str], list[str]]:
+    """The environment variables and the arguments of the waiting line; ValueError for any
+    variable but the lake's versions, or any argument but a selection."""
     late = json.loads(line)
-    unexpected = sorted(name for name in late if not name.startswith((LATE_PREFIX, SINCE_PREFIX)))
+    env, args = late.get("env", {}), late.get("args", [])
+    unexpected = sorted(name for name in env if not name.startswith((LATE_PREFIX, SINCE_PREFIX)))
     if unexpected:
         raise ValueError(f"only the lake's versions may be given late, not {unexpected}")
-    return {name: str(value) for name, value in late.items()}
+    if len(args) % 2 or any(option not in LATE_OPTIONS for option in args[::2]):
+        raise ValueError(f"only a selection of nodes may be given late, not {args}")
+    return {name: str(value) for name, value in env.items()}, [str(arg) for arg in args]
 
 
 def main(argv: list[str]) -> int:
@@ -62,11 +69,12 @@ def main(argv: list[str]) -> int:
     if not line.strip():
         return 0
     try:
-        os.environ.update(late_variables(line))
+        env, selection = late_input(line)
     except ValueError as error:
         print(f"tracelake: {error}")
         return 2
-    result = dbtRunner(manifest=manifest).invoke(argv)
+    os.environ.update(env)
+    result = dbtRunner(manifest=manifest).invoke([*argv, *selection])
     if result.exception is not None:
         print(f"tracelake: dbt could not run: {result.exception}")
         return 2

@@ -26,6 +26,10 @@ DOCS_STAMP = ".generated-from"
 # whatever the lake holds, so they run with the code's tests (UNIT_TEST_ARGS, in pytest),
 # not in every build of the data.
 BUILD_ARGS = ("--exclude-resource-type", "unit_test")
+# A build that starts from a copy of the published warehouse (an incremental build) has its
+# seeds, loaded by the same dbt project (stages.added_since): it builds the models and every
+# test of a model, and leaves out the seeds and the tests of the seeds alone.
+INCREMENTAL_ARGS = ("--select", "resource_type:model")
 # The unit tests, each before its model, with every model built empty (no data tests).
 UNIT_TEST_ARGS = ("--empty", "--exclude-resource-type", "test")
 # The docs site: one page that opens from disk; the build just compiled every node.
@@ -139,10 +143,13 @@ class DbtProcess:
     ) -> DbtResult:
         """Run the command on the lake at lake_versions (else the latest) and wait for it;
         since: the versions an incremental build adds the rows since (the warehouse is a
-        copy of the published one). Never raises on model failures."""
+        copy of the published one: INCREMENTAL_ARGS). Never raises on model failures."""
         run_results = self.target / "run_results.json"
         run_results.unlink(missing_ok=True)  # never read the results of an earlier command
-        late = json.dumps(lake_version_env(lake_versions, since))
+        late = json.dumps({
+            "env": lake_version_env(lake_versions, since),
+            "args": list(INCREMENTAL_ARGS) if since else [],
+        })  # fmt: skip
         try:
             stdout, stderr = self.proc.communicate(late + "\n")
         except BaseException:  # a stopped run: dbt ends with it
