@@ -16,6 +16,7 @@ in the environment the process started with.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -82,4 +83,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # The exit handlers run and the output is flushed as at any exit; the interpreter's
+    # teardown of dbt's objects (0.5-0.7 s after each build) is left out, as `tracelake` does.
+    code = main(sys.argv[1:])
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
