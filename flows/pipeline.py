@@ -51,8 +51,11 @@ IO_RETRIES = {"retries": 2, "retry_delay_seconds": [1, 5], "retry_condition_fn":
 
 
 @task(name="discover", cache_policy=NO_CACHE, **IO_RETRIES)
-def discover_task(settings: Settings, run_id: str) -> tuple[list[Path], list[dict]]:
-    return stages.discover(settings, run_id)
+def discover_task(settings: Settings, run_id: str) -> tuple[stages.SourceScan, list[dict]]:
+    """The source folder's scan (handed over by `tracelake run`, else made now), and its
+    entries that cannot be landed at all, recorded in the quarantine."""
+    scan = stages.take_scan(settings)
+    return scan, stages.record_unlisted(settings, scan.problems, run_id)
 
 
 @task(name="land", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -318,11 +321,11 @@ def _run(
     report.lake = settings.lake.url
 
     started = time.perf_counter()
-    paths, unlisted = discover_task(settings, run_id)
-    report.documents_seen = len(paths) + len(unlisted)
+    scan, unlisted = discover_task(settings, run_id)
+    report.documents_seen = len(scan.paths) + len(unlisted)
     report.documents_quarantined.extend(unlisted)
-    paths, present = stages.not_landed(settings, paths)
-    report.documents_present += len(present)
+    paths = scan.to_land()  # the files whose bytes are documents landed before are present
+    report.documents_present += len(scan.paths) - len(paths)
     if expected := runner.processes(settings, len(paths)):
         workers.pool(expected, warm=True)  # they start and load what segmenting needs as land runs
     progress.stage("land", len(paths), unit="files")

@@ -29,8 +29,8 @@ def settings(seeds_dir: Path, tmp_path: Path) -> Settings:
 
 def one_pass(settings: Settings, run_id: str) -> tuple[stages.LandSummary, list[str]]:
     """Discover, land, then segment and extract what is pending: the flow's first stages."""
-    paths, _ = pipeline.discover_task.fn(settings, run_id)
-    landed = pipeline.land_task.fn(settings, paths, run_id)
+    scan, _ = pipeline.discover_task.fn(settings, run_id)
+    landed = pipeline.land_task.fn(settings, scan.paths, run_id)
     pending = stages.pending_documents(settings)
     stages.remove_orphan_rows(settings)
     for doc_ids in stages.chunks(pending, settings.batch_size):
@@ -430,3 +430,16 @@ def test_a_run_lands_only_the_files_it_has_not_seen(settings: Settings, seeds_di
     todo, present = stages.not_landed(settings, paths)
     assert todo == [source / "large.txt"]
     assert sorted(present) == sorted([*SEEDS, "new.txt"])
+
+
+def test_a_scan_handed_over_is_taken_once_then_made_anew(settings: Settings) -> None:
+    scan = stages.scan_source(settings)
+    assert scan.to_land() == scan.paths and not scan.landed  # nothing landed yet
+    stages.hand_over(settings, scan)
+    assert stages.take_scan(settings) is scan
+    (settings.source_dir / "later.txt").write_text("Police arrested 3 smugglers in Calais.\n")
+    again = stages.take_scan(settings)  # made now: it sees the file added since
+    assert again is not scan and len(again.paths) == len(scan.paths) + 1
+    stages.hand_over(settings, again)
+    stages.forget_handed()
+    assert stages.take_scan(settings) is not again

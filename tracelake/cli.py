@@ -106,8 +106,10 @@ def _up_to_date(settings: Settings) -> bool:
     from tracelake.report import RunReport, new_run_id
 
     started = time.perf_counter()
-    found = stages.nothing_new(settings)
+    scan = stages.scan_source(settings)
+    found = stages.nothing_new(settings, scan)
     if found is None:
+        stages.hand_over(settings, scan)  # the flow's first step, done
         return False
     current, files = found
     report = RunReport.start(
@@ -167,6 +169,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"tracelake: run failed: {error}", file=sys.stderr)
                 _print_latest(settings)
                 return 1
+            finally:
+                from tracelake import stages
+
+                stages.forget_handed()  # a flow that failed before its first step left it
     except RunLocked as error:
         print(f"tracelake: {error}", file=sys.stderr)
         return EXIT_LOCKED
