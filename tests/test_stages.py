@@ -419,17 +419,17 @@ def test_a_run_lands_only_the_files_it_has_not_seen(settings: Settings, seeds_di
     changed = source / SEEDS[0]
     changed.write_text(changed.read_text(encoding="utf-8") + "\nUpdated.\n", encoding="utf-8")
     (source / "large.txt").write_bytes(b"x" * (settings.max_file_bytes + 1))
-    paths, _ = stages.discover(settings, "run-2")
-    todo, present = stages.not_landed(settings, paths)
+    scan = stages.scan_source(settings)
+    todo = scan.to_land()
     assert sorted(path.name for path in todo) == sorted(["new.txt", SEEDS[0], "large.txt"])
-    assert sorted(present) == sorted(SEEDS[1:])
+    assert sorted(path.name for path in scan.landed) == sorted(SEEDS[1:])
     # landed, the new and the changed file are in the lake; the large one is quarantined
     landed = pipeline.land_task.fn(settings, todo, "run-2")
     assert sorted(landed.landed) == sorted(["new.txt", SEEDS[0]])
     assert [q["file"] for q in landed.quarantined] == ["large.txt"]
-    todo, present = stages.not_landed(settings, paths)
-    assert todo == [source / "large.txt"]
-    assert sorted(present) == sorted([*SEEDS, "new.txt"])
+    scan = stages.scan_source(settings)
+    assert scan.to_land() == [source / "large.txt"]
+    assert sorted(path.name for path in scan.landed) == sorted([*SEEDS, "new.txt"])
 
 
 def test_a_scan_handed_over_is_taken_once_then_made_anew(settings: Settings) -> None:

@@ -405,7 +405,7 @@ def land_files_side_by_side(
     """`land_files`, with pieces of the batch read in `workers` processes and put back together
     in order: the same rows, and a document in two pieces lands from the first. Documents
     landed before are told apart here, once read (a run leaves out the files it knows
-    already by their digests: stages.not_landed), so the workers need not know the lake.
+    already by their digests: stages.landed_before), so the workers need not know the lake.
     `then`: the run's next batch, whose pieces are handed to the workers once this batch's
     are read (`drop_read_ahead` when the run's land ends)."""
     if not _side_by_side(paths, workers):

@@ -229,7 +229,8 @@ class SourceScan:
     landed: set[Path]
 
     def to_land(self) -> list[Path]:
-        """The files land has not read as they are now (new, or changed), in listing order."""
+        """The files to land: those land has not read as they are now (new, changed, or over
+        the size limit), in listing order."""
         return [path for path in self.paths if path not in self.landed]
 
 
@@ -755,22 +756,15 @@ def recorded_digests(
     return digests
 
 
-def not_landed(settings: Settings, paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """(the files to land, the names of those whose bytes are a document landed before), told
-    by their recorded digests, a `stat` each. A file land has not read as it is now (new, or
-    changed) is left to it: land reads it once, tells a document landed before, and records
-    the file's digest. So a run that adds 1 % of the files reads those only, and once. A file
-    over the size limit is left to land, which quarantines it."""
-    landed = landed_before(settings, paths)
-    present = [land.relative_name(path, settings.source_dir) for path in paths if path in landed]
-    return [path for path in paths if path not in landed], present
-
-
 def landed_before(
     settings: Settings, paths: list[Path], infos: list[os.stat_result | None] | None = None
 ) -> set[Path]:
-    """The files whose bytes, as they are now, are a document landed before (not_landed);
-    `infos`: their stats, when the caller has them (land.listing)."""
+    """The files whose bytes, as they are now, are a document landed before, told by their
+    recorded digests (recorded_digests), a `stat` each; `infos`: their stats, when the caller
+    has them (land.listing). A file land has not read as it is now (new, or changed) is left
+    to land, which reads it once, tells a document landed before, and records the file's
+    digest: a run that adds 1 % of the files reads those only, and once. A file over the size
+    limit is left to land too, which quarantines it."""
     infos = [land.file_stat(path) for path in paths] if infos is None else infos
     small = [(path, info) for path, info in zip(paths, infos, strict=True)
              if info is None or info.st_size <= settings.max_file_bytes]  # fmt: skip
