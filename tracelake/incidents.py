@@ -67,7 +67,8 @@ MIN_ROUNDED_FIGURE = 1000
 ROUNDED_SHARE = 0.6
 # A blocking key shared by more articles than this is too common to block on.
 MAX_BLOCK = 100
-PAIR_SLICE = 500  # new articles paired at a time (candidate_pairs): bounds the join's rows
+PAIR_SLICE = 500  # new articles paired at a time (blocked_pairs): bounds the join's rows
+SIMILARITY_SLICE = 20_000  # pairs whose similarity is found at a time (similarities)
 KEY_SLICE = 2000  # articles whose keys are made at a time (keys): bounds their words' rows
 # Slices keyed at once, in threads: Polars lets go of the GIL, so a second core keys the next
 # slice (the keys of the 1 GB bench's 47,221 articles: 7.5 s in turn, 5.4 s two at a time).
@@ -319,75 +320,64 @@ def main_operations(entities: pl.DataFrame) -> dict[str, tuple[frozenset[str], s
 
 
 def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
-    """Pairs (a new article, any article) that share a blocking key and whose dates (when
+    """Pairs (a new article, any article) that share blocking keys and whose dates (when
     both have one) lie within the window; each with its weighted similarity and shared keys.
+    `dated` has article_id and published_date for every article in `keyed`."""
+    blocks = keyed.filter(pl.col("is_block")).select("article_id", "key")
+    return similarities(blocked_pairs(blocks, dated, new_ids), keyed)
 
-    `dated` has article_id and published_date for every article in `keyed`. The new articles
-    are paired PAIR_SLICE at a time: a key shared by many articles multiplies the rows of the
-    join, and a slice bounds them (pairs are grouped by new article, so slices add up to the
-    whole).
+
+def blocked_pairs(blocks: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
+    """The candidate pairs (a, b): a new article and any other that share MIN_BLOCK_KEYS
+    blocking keys, or an operation, and whose dates (when both have one) lie within the
+    window. They come of the blocking keys alone, so the other keys of the articles in no
+    pair are never needed.
+
+    `blocks`: the blocking keys (article_id, key) of every article within reach of the new
+    ones, and `dated` their article_id and published_date. The new articles are paired
+    PAIR_SLICE at a time: a key shared by many articles multiplies the rows of the join, and
+    a slice bounds them (pairs are grouped by new article, so slices add up to the whole).
     """
     # Articles and keys by number: the joins below run on integers, and hold no copy of the
-    # keys' strings (a first run's keys are millions of rows).
-    numbered = keyed.select("article_id").unique(maintain_order=True).with_row_index("article")
-    # (codes in the keys' order: of shared keys of one weight, the first in it is evidence)
-    key_codes = keyed.select("key").unique().sort("key").with_row_index("code")
+    # keys' strings (a first run's are a million rows).
+    numbered = blocks.select("article_id").unique().with_row_index("article")
+    key_codes = blocks.select("key").unique().with_row_index("code")
+    operation = _key_starts_with(key_codes, "operation:")
     coded = (
-        keyed.lazy()
+        blocks.lazy()
         .join(numbered.lazy(), on="article_id")
-        .join(key_codes.lazy(), on="key")
-        .select("article", "code", "weight", "is_block")
+        .join(key_codes.with_columns(operation=operation).lazy(), on="key")
+        .select("article", "code", "operation")
         .collect()
     )
     numbered = numbered.with_columns(pl.col("article_id").cast(pl.String))
-    key_codes = key_codes.with_columns(pl.col("key").cast(pl.String))
-    operations = key_codes.filter(pl.col("key").str.starts_with("operation:")).get_column("code")
-    blocks = coded.filter(pl.col("is_block")).select(
-        "article", "code", operation=pl.col("code").is_in(operations.implode())
+    common = coded.group_by("code").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
+    coded = coded.join(common, on="code", how="anti").join(
+        dated.with_columns(pl.col("article_id").cast(pl.String))
+        .join(numbered, on="article_id")
+        .select("article", "published_date"),
+        on="article",
     )
-    common = blocks.group_by("code").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
-    blocks = blocks.join(common, on="code", how="anti").join(
-        dated.join(numbered, on="article_id").select("article", "published_date"), on="article"
-    )
-    squares = coded.select("article", "code", square=pl.col("weight") ** 2)
-    norms = squares.group_by("article").agg(norm=pl.col("square").sum().sqrt())
     new = (
         pl.DataFrame({"article_id": new_ids}, schema={"article_id": pl.String})
         .join(numbered, on="article_id")
         .get_column("article")
     )
-    slices = [
-        _pairs_of(blocks, squares, norms, new[start : start + PAIR_SLICE])
-        for start in range(0, len(new), PAIR_SLICE)
-    ]
-    pairs = pl.concat(slices) if slices else _pairs_of(blocks, squares, norms, new.clear())
-    # back to ids and keys, the shared keys still heaviest first
+    slices = [_pairs_of(coded, new[start : start + PAIR_SLICE])
+              for start in range(0, len(new), PAIR_SLICE)]  # fmt: skip
+    pairs = pl.concat(slices) if slices else _pairs_of(coded, new.clear())
     names = numbered.select("article", "article_id")
-    evidence = (
-        pairs.select("a", "b", "shared_keys")
-        .explode("shared_keys")
-        .join(key_codes, left_on="shared_keys", right_on="code", how="left", maintain_order="left")
-        .group_by("a", "b", maintain_order=True)
-        .agg(shared_keys=pl.col("key").drop_nulls())
-    )
     return (
-        pairs.drop("shared_keys")
-        .join(evidence, on=["a", "b"], how="left", maintain_order="left")
-        .join(names.rename({"article": "a", "article_id": "a_id"}), on="a", maintain_order="left")
-        .join(names.rename({"article": "b", "article_id": "b_id"}), on="b", maintain_order="left")
-        .select(
-            a="a_id",
-            b="b_id",
-            shared_keys=pl.col("shared_keys").fill_null(pl.lit([], dtype=pl.List(pl.String))),
-            similarity="similarity",
+        pairs.join(
+            names.rename({"article": "a", "article_id": "a_id"}), on="a", maintain_order="left"
         )
+        .join(names.rename({"article": "b", "article_id": "b_id"}), on="b", maintain_order="left")
+        .select(a="a_id", b="b_id")
     )
 
 
-def _pairs_of(
-    blocks: pl.DataFrame, squares: pl.DataFrame, norms: pl.DataFrame, new: pl.Series
-) -> pl.DataFrame:
-    pairs = (
+def _pairs_of(blocks: pl.DataFrame, new: pl.Series) -> pl.DataFrame:
+    return (
         blocks.filter(pl.col("article").is_in(new.implode()))
         .join(blocks.drop("operation"), on="code", suffix="_other")
         .filter(pl.col("article") != pl.col("article_other"))
@@ -400,6 +390,49 @@ def _pairs_of(
         .filter((pl.col("shared") >= MIN_BLOCK_KEYS) | pl.col("operation"))
         .select("a", "b")
     )
+
+
+def similarities(pairs: pl.DataFrame, keyed: pl.DataFrame) -> pl.DataFrame:
+    """Each pair (a, b) with the weighted cosine similarity of its articles' keys and the
+    keys they share (shared_keys, EVIDENCE_KEYS of them, heaviest first). `keyed`: the keys
+    of every article in a pair, or more. The pairs are taken SIMILARITY_SLICE at a time:
+    each is joined to some fifty keys a side."""
+    numbered = keyed.select("article_id").unique().with_row_index("article")
+    # (codes in the keys' order: of shared keys of one weight, the first in it is evidence)
+    key_codes = keyed.select("key").unique().sort("key").with_row_index("code")
+    squares = (
+        keyed.lazy()
+        .join(numbered.lazy(), on="article_id")
+        .join(key_codes.lazy(), on="key")
+        .select("article", "code", square=pl.col("weight") ** 2)
+        .collect()
+    )
+    numbered = numbered.with_columns(pl.col("article_id").cast(pl.String))
+    key_codes = key_codes.with_columns(pl.col("key").cast(pl.String))
+    norms = squares.group_by("article").agg(norm=pl.col("square").sum().sqrt())
+    names = numbered.select("article", "article_id")
+    coded = (
+        pairs.join(
+            names.rename({"article_id": "a", "article": "a_code"}), on="a", maintain_order="left"
+        )
+        .join(names.rename({"article_id": "b", "article": "b_code"}), on="b", maintain_order="left")
+        .select(a="a_code", b="b_code")
+    )
+    found = [_similarity_of(part, squares, norms, key_codes)
+             for part in coded.iter_slices(SIMILARITY_SLICE)]  # fmt: skip
+    if not found:
+        found = [_similarity_of(coded, squares, norms, key_codes)]
+    return (
+        pl.concat(found)
+        .join(names.rename({"article": "a", "article_id": "a_id"}), on="a", maintain_order="left")
+        .join(names.rename({"article": "b", "article_id": "b_id"}), on="b", maintain_order="left")
+        .select(a="a_id", b="b_id", shared_keys="shared_keys", similarity="similarity")
+    )
+
+
+def _similarity_of(
+    pairs: pl.DataFrame, squares: pl.DataFrame, norms: pl.DataFrame, key_codes: pl.DataFrame
+) -> pl.DataFrame:
     shared = (
         pairs.join(squares.rename({"article": "a"}), on="a")
         .join(squares.select(b="article", code="code"), on=["b", "code"])
@@ -407,15 +440,25 @@ def _pairs_of(
         .group_by("a", "b")
         .agg(dot=pl.col("square").sum(), shared_keys=pl.col("code").head(EVIDENCE_KEYS))
     )
+    # back to keys, the shared keys still heaviest first
+    evidence = (
+        shared.select("a", "b", "shared_keys")
+        .explode("shared_keys")
+        .join(key_codes, left_on="shared_keys", right_on="code", how="left", maintain_order="left")
+        .group_by("a", "b", maintain_order=True)
+        .agg(shared_keys=pl.col("key").drop_nulls())
+    )
     return (
-        shared.join(norms.rename({"article": "a", "norm": "norm_a"}), on="a")
+        shared.drop("shared_keys")
+        .join(evidence, on=["a", "b"], how="left", maintain_order="left")
+        .join(norms.rename({"article": "a", "norm": "norm_a"}), on="a")
         .join(norms.rename({"article": "b", "norm": "norm_b"}), on="b")
         .select(
             "a",
             "b",
-            "shared_keys",
+            shared_keys=pl.col("shared_keys").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             similarity=pl.col("dot") / (pl.col("norm_a") * pl.col("norm_b")),
-        )  # fmt: skip
+        )
     )
 
 

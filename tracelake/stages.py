@@ -502,8 +502,13 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     """Link the in-scope articles not yet linked to incidents: one commit per run, so a
     killed run leaves its articles to the next run to match. The keys of the articles met
     for the first time are kept (incident_keys, committed as they are made, before the
-    links): a later run reads them, and needs the texts of its new articles only."""
-    links = incident_links(settings).select(incidents.INCIDENT_LINKS.names).collect()
+    links): a later run reads them, and needs the texts of its new articles only.
+
+    Memory follows the new articles, not the lake: the texts, statistics and entities are
+    read a slice at a time for the keys, the candidate pairs come of the blocking keys of
+    the articles in reach alone, and only the articles in a pair have their other keys,
+    statistics and entities read."""
+    links = incident_links(settings).select("article_id", "incident_id").collect()
     in_scope = staged(settings, "articles").filter(
         pl.col("is_relevant") & pl.col("duplicate_of").is_null()
     )
@@ -512,60 +517,80 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     dates = in_scope.select("article_id", "published_date").collect()
     linked = set(links.get_column("article_id").to_list())
     new_ids = [a for a in dates.get_column("article_id").to_list() if a not in linked]
-    reach = incidents.within_reach(dates, new_ids) if new_ids else dates.clear()
-    ids = reach.get_column("article_id").to_list()
-    stored = incidents.compact(
+    if not new_ids:
+        return MatchSummary(incidents=links.get_column("incident_id").n_unique())
+    reach = incidents.within_reach(dates, new_ids)
+    ids = reach.get_column("article_id").implode()
+    keyed_before = set(
         incident_keys(settings)
         .filter(pl.col("article_id").is_in(ids))
-        .select(incidents.INCIDENT_KEYS.names)
-    ).collect(engine="streaming")
-    keyed_before = set(stored.get_column("article_id").unique().cast(pl.String).to_list())
-    unkeyed = [a for a in ids if a not in keyed_before]
-    statistics = (
-        staged(settings, "statistics")
-        .filter(pl.col("article_id").is_in(ids))
-        .select("article_id", "metric", "value", "char_start")
-        .collect()
+        .select(pl.col("article_id").unique())
+        .collect(engine="streaming")
+        .get_column("article_id")
+        .to_list()
     )
-    entities = (
-        staged(settings, "entities")
-        .filter(pl.col("article_id").is_in(ids))
-        .select("article_id", "entity_type", "entity_id", "char_start")
-        .collect()
-    )
+    unkeyed = [a for a in ids.explode().to_list() if a not in keyed_before]
     # The texts are read MATCH_TEXT_SLICE articles at a time, for the keys of those met for
     # the first time and the event dates of the new ones: a first run's would fill memory.
-    # Their keys are written as they are made, and held compact (`incidents.compact`).
-    made: list[pl.DataFrame] = []
+    # Their keys are written as they are made.
     events: dict[str, date | None] = {}
     unkeyed_set, new_set = set(unkeyed), set(new_ids)
     needed = [*unkeyed, *(a for a in new_ids if a not in unkeyed_set)]
     for start in range(0, len(needed), MATCH_TEXT_SLICE):
+        part = needed[start : start + MATCH_TEXT_SLICE]
         texts = (
-            in_scope.filter(pl.col("article_id").is_in(needed[start : start + MATCH_TEXT_SLICE]))
+            in_scope.filter(pl.col("article_id").is_in(part))
             .select("article_id", "title", "body", "language", "published_date")
             .collect()
         )
         to_key = texts.filter(pl.col("article_id").is_in(unkeyed_set))
         if len(to_key):
-            part = incidents.keys(to_key, statistics, entities).select(
-                incidents.INCIDENT_KEYS.names
-            )
-            lakeio.write(settings.lake, "incident_keys", part, incidents.INCIDENT_KEYS,
-                         links_version(settings))  # fmt: skip
-            made.append(incidents.compact(part))
+            made = incidents.keys(to_key, *_facts(settings, to_key.get_column("article_id")))
+            lakeio.write(settings.lake, "incident_keys", made.select(incidents.INCIDENT_KEYS.names),
+                         incidents.INCIDENT_KEYS, links_version(settings))  # fmt: skip
         events |= incidents.events_of(texts.filter(pl.col("article_id").is_in(new_set)))
-    keyed = pl.concat([stored, *made])  # in any order: matching reads it by article
-    del stored, made  # one copy of the keys: a first run's are millions of rows
-    new = incidents.match(reach, statistics, entities, links, run_id, keyed, events)
-    if len(new):
-        lakeio.write(settings.lake, "incident_links", new, incidents.INCIDENT_LINKS,
-                     links_version(settings))  # fmt: skip
+    # The pairs from the blocking keys of every article in reach (held by number)...
+    blocks = incidents.compact(
+        incident_keys(settings)
+        .filter(pl.col("is_block") & pl.col("article_id").is_in(ids))
+        .select("article_id", "key")
+    ).collect(engine="streaming")
+    paired = incidents.blocked_pairs(blocks, reach, new_ids)
+    del blocks
+    # ...then the similarity of each from all the keys of the articles in a pair.
+    compared = pl.concat([pl.Series(new_ids, dtype=pl.String), paired.get_column("b")]).unique()
+    keyed = incidents.compact(
+        incident_keys(settings)
+        .filter(pl.col("article_id").is_in(compared.implode()))
+        .select(incidents.INCIDENT_KEYS.names)
+    ).collect(engine="streaming")
+    pairs = incidents.similarities(paired, keyed)
+    profiles = incidents.profiles_of(
+        reach.filter(pl.col("article_id").is_in(compared.implode())),
+        *_facts(settings, compared), keyed, events=events,
+    )  # fmt: skip
+    del keyed
+    days = dict(reach.iter_rows())
+    known = dict(links.iter_rows())
+    new = incidents.assign(new_ids, pairs, profiles, known, run_id, days)
+    lakeio.write(settings.lake, "incident_links", new, incidents.INCIDENT_LINKS,
+                 links_version(settings))  # fmt: skip
     every = pl.concat([links.select("incident_id"), new.select("incident_id")])
     return MatchSummary(
         articles=len(new),
         joined=int(new.get_column("matched_article_id").is_not_null().sum()),
         incidents=every.get_column("incident_id").n_unique(),
+    )
+
+
+def _facts(settings: Settings, ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The statistics and entities of these articles, as matching reads them."""
+    wanted = pl.col("article_id").is_in(ids.implode())
+    statistics = staged(settings, "statistics").filter(wanted)
+    entities = staged(settings, "entities").filter(wanted)
+    return (
+        statistics.select("article_id", "metric", "value", "char_start").collect(),
+        entities.select("article_id", "entity_type", "entity_id", "char_start").collect(),
     )
 
 
