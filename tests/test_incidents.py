@@ -237,6 +237,19 @@ def test_new_articles_paired_a_slice_at_a_time_give_the_pairs_of_one_slice(
     assert incidents.candidate_pairs(keyed, dated, []).is_empty()
 
 
+def test_new_articles_linked_a_slice_at_a_time_give_the_links_of_one_slice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An article of a later slice joins the incident of one of an earlier slice."""
+    texts = (CALAIS_EN, CALAIS_FR, CALAIS_UPDATE, LISBON, OSTEND)
+    whole = match(*texts)
+    assert whole.get_column("matched_article_id").is_not_null().sum() >= 2
+    monkeypatch.setattr(incidents, "LINK_SLICE", 1)
+    assert match(*texts).equals(whole)
+    monkeypatch.setattr(incidents, "LINK_SLICE", 2)
+    assert match(*texts).equals(whole)
+
+
 def test_keys_made_a_slice_of_articles_at_a_time_are_the_keys_of_one_slice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

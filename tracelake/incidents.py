@@ -22,6 +22,7 @@ articles of their window.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -69,6 +70,9 @@ ROUNDED_SHARE = 0.6
 MAX_BLOCK = 100
 PAIR_SLICE = 500  # new articles paired at a time (blocked_pairs): bounds the join's rows
 SIMILARITY_SLICE = 20_000  # pairs whose similarity is found at a time (similarities)
+# New articles linked at a time (link): what a slice needs is held for it alone, so a first
+# run's matching holds a slice's pairs, keys and profiles, not the lake's.
+LINK_SLICE = 5000
 KEY_SLICE = 2000  # articles whose keys are made at a time (keys): bounds their words' rows
 # Slices keyed at once, in threads: Polars lets go of the GIL, so a second core keys the next
 # slice (the keys of the 1 GB bench's 47,221 articles: 7.5 s in turn, 5.4 s two at a time).
@@ -323,73 +327,80 @@ def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]
     """Pairs (a new article, any article) that share blocking keys and whose dates (when
     both have one) lie within the window; each with its weighted similarity and shared keys.
     `dated` has article_id and published_date for every article in `keyed`."""
-    blocks = keyed.filter(pl.col("is_block")).select("article_id", "key")
-    return similarities(blocked_pairs(blocks, dated, new_ids), keyed)
+    blocks = Blocks(keyed.filter(pl.col("is_block")).select("article_id", "key"), dated)
+    return similarities(blocks.pairs(new_ids), keyed)
 
 
-def blocked_pairs(blocks: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
-    """The candidate pairs (a, b): a new article and any other that share MIN_BLOCK_KEYS
-    blocking keys, or an operation, and whose dates (when both have one) lie within the
-    window. They come of the blocking keys alone, so the other keys of the articles in no
-    pair are never needed.
+class Blocks:
+    """The blocking keys of the articles within reach of the new ones, by number (the joins
+    run on integers and hold no copy of the keys' strings), with their dates. The candidate
+    pairs come of them alone, so the other keys of an article in no pair are never needed.
+    A key shared by more than MAX_BLOCK articles is too common to block on."""
 
-    `blocks`: the blocking keys (article_id, key) of every article within reach of the new
-    ones, and `dated` their article_id and published_date. The new articles are paired
-    PAIR_SLICE at a time: a key shared by many articles multiplies the rows of the join, and
-    a slice bounds them (pairs are grouped by new article, so slices add up to the whole).
-    """
-    # Articles and keys by number: the joins below run on integers, and hold no copy of the
-    # keys' strings (a first run's are a million rows).
-    numbered = blocks.select("article_id").unique().with_row_index("article")
-    key_codes = blocks.select("key").unique().with_row_index("code")
-    operation = _key_starts_with(key_codes, "operation:")
-    coded = (
-        blocks.lazy()
-        .join(numbered.lazy(), on="article_id")
-        .join(key_codes.with_columns(operation=operation).lazy(), on="key")
-        .select("article", "code", "operation")
-        .collect()
-    )
-    numbered = numbered.with_columns(pl.col("article_id").cast(pl.String))
-    common = coded.group_by("code").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
-    coded = coded.join(common, on="code", how="anti").join(
-        dated.with_columns(pl.col("article_id").cast(pl.String))
-        .join(numbered, on="article_id")
-        .select("article", "published_date"),
-        on="article",
-    )
-    new = (
-        pl.DataFrame({"article_id": new_ids}, schema={"article_id": pl.String})
-        .join(numbered, on="article_id")
-        .get_column("article")
-    )
-    slices = [_pairs_of(coded, new[start : start + PAIR_SLICE])
-              for start in range(0, len(new), PAIR_SLICE)]  # fmt: skip
-    pairs = pl.concat(slices) if slices else _pairs_of(coded, new.clear())
-    names = numbered.select("article", "article_id")
-    return (
-        pairs.join(
-            names.rename({"article": "a", "article_id": "a_id"}), on="a", maintain_order="left"
+    def __init__(self, blocks: pl.DataFrame, dated: pl.DataFrame) -> None:
+        """`blocks`: the blocking keys (article_id, key) of every article in reach; `dated`:
+        the article_id and published_date of each."""
+        numbered = blocks.select("article_id").unique().with_row_index("article")
+        key_codes = blocks.select("key").unique().with_row_index("code")
+        operation = _key_starts_with(key_codes, "operation:")
+        coded = (
+            blocks.lazy()
+            .join(numbered.lazy(), on="article_id")
+            .join(key_codes.with_columns(operation=operation).lazy(), on="key")
+            .select("article", "code", "operation")
+            .collect()
         )
-        .join(names.rename({"article": "b", "article_id": "b_id"}), on="b", maintain_order="left")
-        .select(a="a_id", b="b_id")
-    )
-
-
-def _pairs_of(blocks: pl.DataFrame, new: pl.Series) -> pl.DataFrame:
-    return (
-        blocks.filter(pl.col("article").is_in(new.implode()))
-        .join(blocks.drop("operation"), on="code", suffix="_other")
-        .filter(pl.col("article") != pl.col("article_other"))
-        .with_columns(
-            gap=(pl.col("published_date") - pl.col("published_date_other")).dt.total_days().abs()
+        self._names = numbered.with_columns(pl.col("article_id").cast(pl.String))
+        common = coded.group_by("code").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
+        self._coded = coded.join(common, on="code", how="anti").join(
+            dated.with_columns(pl.col("article_id").cast(pl.String))
+            .join(self._names, on="article_id")
+            .select("article", "published_date"),
+            on="article",
         )
-        .filter(pl.col("gap").is_null() | (pl.col("gap") <= WINDOW.days))
-        .group_by(a="article", b="article_other")
-        .agg(shared=pl.len(), operation=pl.col("operation").any())
-        .filter((pl.col("shared") >= MIN_BLOCK_KEYS) | pl.col("operation"))
-        .select("a", "b")
-    )
+
+    def pairs(self, new_ids: list[str]) -> pl.DataFrame:
+        """The candidate pairs (a, b): a new article and any other that share MIN_BLOCK_KEYS
+        blocking keys, or an operation, and whose dates (when both have one) lie within the
+        window. The new articles are paired PAIR_SLICE at a time: a key shared by many
+        articles multiplies the rows of the join, and a slice bounds them (pairs are grouped
+        by new article, so slices add up to the whole)."""
+        new = (
+            pl.DataFrame({"article_id": new_ids}, schema={"article_id": pl.String})
+            .join(self._names, on="article_id")
+            .get_column("article")
+        )
+        slices = [self._pairs_of(new[start : start + PAIR_SLICE])
+                  for start in range(0, len(new), PAIR_SLICE)]  # fmt: skip
+        pairs = pl.concat(slices) if slices else self._pairs_of(new.clear())
+        names = self._names.select("article", "article_id")
+        return (
+            pairs.join(
+                names.rename({"article": "a", "article_id": "a_id"}), on="a", maintain_order="left"
+            )
+            .join(
+                names.rename({"article": "b", "article_id": "b_id"}), on="b", maintain_order="left"
+            )
+            .select(a="a_id", b="b_id")
+        )
+
+    def _pairs_of(self, new: pl.Series) -> pl.DataFrame:
+        blocks = self._coded
+        return (
+            blocks.filter(pl.col("article").is_in(new.implode()))
+            .join(blocks.drop("operation"), on="code", suffix="_other")
+            .filter(pl.col("article") != pl.col("article_other"))
+            .with_columns(
+                gap=(pl.col("published_date") - pl.col("published_date_other"))
+                .dt.total_days()
+                .abs()
+            )
+            .filter(pl.col("gap").is_null() | (pl.col("gap") <= WINDOW.days))
+            .group_by(a="article", b="article_other")
+            .agg(shared=pl.len(), operation=pl.col("operation").any())
+            .filter((pl.col("shared") >= MIN_BLOCK_KEYS) | pl.col("operation"))
+            .select("a", "b")
+        )
 
 
 def similarities(pairs: pl.DataFrame, keyed: pl.DataFrame) -> pl.DataFrame:
@@ -466,69 +477,73 @@ def _gap(one: date | None, other: date | None) -> int | None:
     return abs((one - other).days) if one and other else None
 
 
-def assign(
-    new_ids: list[str],
-    pairs: pl.DataFrame,
-    profiles: dict[str, Profile],
-    known: dict[str, str],
-    run_id: str,
-    days: dict[str, date | None],
-) -> pl.DataFrame:
-    """Assign each new article, oldest first (undated last), to the incident of its best
-    match among the articles already assigned (`known`: article_id -> incident_id), or let
-    it found a new incident. `profiles`: of the new articles and their candidates at least;
-    `days`: the publication date of every article `known` names."""
-    incident_of = dict(known)
-    span: dict[str, tuple[date, date]] = {}
+class Assigner:
+    """Assigns new articles, oldest first (undated last), each to the incident of its best
+    match among the articles already assigned, or lets it found a new incident. It keeps
+    which incident each article is in and the dates each incident spans, so the new articles
+    can be given to it a slice at a time, in their order (`link`)."""
 
-    def widen(incident_id: str, day: date | None) -> None:
+    def __init__(self, known: dict[str, str], days: dict[str, date | None]) -> None:
+        """`known`: article_id -> incident_id of the articles linked before; `days`: the
+        publication date of each (and of any other article)."""
+        self._incident_of = dict(known)
+        self._span: dict[str, tuple[date, date]] = {}
+        for article_id, incident_id in known.items():
+            self._widen(incident_id, days.get(article_id))
+
+    def _widen(self, incident_id: str, day: date | None) -> None:
         if day:
-            low, high = span.get(incident_id, (day, day))
-            span[incident_id] = (min(low, day), max(high, day))
+            low, high = self._span.get(incident_id, (day, day))
+            self._span[incident_id] = (min(low, day), max(high, day))
 
-    for article_id, incident_id in known.items():
-        widen(incident_id, days.get(article_id))
-    candidates: dict[str, list[tuple[float, str, list[str]]]] = {}
-    for a, b, shared_keys, similarity in pairs.select(
-        "a", "b", "shared_keys", "similarity"
-    ).iter_rows():
-        candidates.setdefault(a, []).append((similarity, b, shared_keys))
-    rows = []
-    for article_id in sorted(new_ids, key=lambda a: _age(profiles[a], a)):
-        art = profiles[article_id]
-        best: tuple[str | None, str, float | None, list[str]] | None = None
-        for similarity, other, shared_keys in sorted(
-            candidates.get(article_id, []), key=lambda c: (-c[0], c[1])
-        ):
-            joined = incident_of.get(other)
-            if joined is not None and _joins(art, profiles[other], similarity, span.get(joined)):
-                best = (other, joined, similarity, shared_keys)
-                break
-        if best is None:
-            best = (None, f"inc-{article_id}", None, [])
-        matched, incident_id, score, keys = best
-        incident_of[article_id] = incident_id
-        widen(incident_id, art.published)
-        rows.append(
-            {
-                "article_id": article_id,
-                "incident_id": incident_id,
-                "published_date": art.published,
-                "matched_article_id": matched,
-                "similarity": None if score is None else round(score, 4),
-                "date_gap_days": _gap(art.published, profiles[matched].published)
-                if matched
-                else None,
-                "shared_keys": keys,
-                "event_date": art.event_date,
-                "run_id": run_id,
-            }
-        )
-    return pl.DataFrame(rows, schema=_links_schema())
+    def assign(
+        self, new_ids: list[str], pairs: pl.DataFrame, profiles: dict[str, Profile], run_id: str
+    ) -> pl.DataFrame:
+        """The links (INCIDENT_LINKS) of these new articles, given their candidate pairs
+        (`similarities`) and the profiles of the new articles and their candidates at least.
+        A candidate not assigned yet is passed over."""
+        candidates: dict[str, list[tuple[float, str, list[str]]]] = {}
+        for a, b, shared_keys, similarity in pairs.select(
+            "a", "b", "shared_keys", "similarity"
+        ).iter_rows():
+            candidates.setdefault(a, []).append((similarity, b, shared_keys))
+        rows = []
+        for article_id in sorted(new_ids, key=lambda a: _age(profiles[a].published, a)):
+            art = profiles[article_id]
+            best: tuple[str | None, str, float | None, list[str]] | None = None
+            for similarity, other, shared_keys in sorted(
+                candidates.get(article_id, []), key=lambda c: (-c[0], c[1])
+            ):
+                joined = self._incident_of.get(other)
+                span = self._span.get(joined) if joined is not None else None
+                if joined is not None and _joins(art, profiles[other], similarity, span):
+                    best = (other, joined, similarity, shared_keys)
+                    break
+            if best is None:
+                best = (None, f"inc-{article_id}", None, [])
+            matched, incident_id, score, keys = best
+            self._incident_of[article_id] = incident_id
+            self._widen(incident_id, art.published)
+            rows.append(
+                {
+                    "article_id": article_id,
+                    "incident_id": incident_id,
+                    "published_date": art.published,
+                    "matched_article_id": matched,
+                    "similarity": None if score is None else round(score, 4),
+                    "date_gap_days": _gap(art.published, profiles[matched].published)
+                    if matched
+                    else None,
+                    "shared_keys": keys,
+                    "event_date": art.event_date,
+                    "run_id": run_id,
+                }
+            )
+        return pl.DataFrame(rows, schema=_links_schema())
 
 
-def _age(profile: Profile, article_id: str) -> tuple:
-    return (profile.published is None, profile.published or date.min, article_id)
+def _age(published: date | None, article_id: str) -> tuple:
+    return (published is None, published or date.min, article_id)
 
 
 def _links_schema() -> pl.Schema:
@@ -656,7 +671,6 @@ def match(
     links: pl.DataFrame,
     run_id: str,
     keyed: pl.DataFrame | None = None,
-    events: dict[str, date | None] | None = None,
 ) -> pl.DataFrame:
     """Incident links (INCIDENT_LINKS) of the in-scope articles that `links` (those written
     before) does not hold yet.
@@ -664,36 +678,75 @@ def match(
     `articles` are the in-scope articles (relevant, not copies) of the lake, with article_id,
     title, body, language and published_date; `statistics` and `entities` their rows.
     `keyed`: the keys of the articles within reach of the new ones (`keys`, in any order),
-    made before; then only the new articles need their title and body. The keys of a
-    first run are millions of rows: the frame is used as given, not copied. `events`: the event
-    dates of the new ones (`events_of`), found before; then no article needs its texts.
+    made before; then only the new articles need their title and body.
     """
     linked = set(links.get_column("article_id").to_list())
     new_ids = [a for a in articles.get_column("article_id").to_list() if a not in linked]
     if not new_ids:
         return pl.DataFrame(schema=_links_schema())
     window = within_reach(articles, new_ids)
-    ids = window.get_column("article_id").to_list()
+    ids = window.get_column("article_id").implode()
     statistics = statistics.filter(pl.col("article_id").is_in(ids))
     entities = entities.filter(pl.col("article_id").is_in(ids))
-    if keyed is None:
-        keyed = keys(window, statistics, entities)
-    else:
-        ids_like = pl.Series(ids, dtype=pl.String).cast(keyed.schema["article_id"])
-        within = keyed.get_column("article_id").is_in(ids_like.implode())
-        if not within.all():
-            keyed = keyed.filter(within)  # some articles are out of reach
-    pairs = candidate_pairs(keyed, window.select("article_id", "published_date"), new_ids)
-    known = dict(links.select("article_id", "incident_id").iter_rows())
-    # A profile for each new article and each candidate of one; the other articles of the
-    # window only lend their incidents their dates.
-    compared = pl.concat([pl.Series(new_ids, dtype=pl.String), pairs.get_column("b")])
-    profiles = profiles_of(
-        window.filter(pl.col("article_id").is_in(compared.implode())),
-        statistics, entities, keyed, dated=new_ids, events=events,
-    )  # fmt: skip
-    days = dict(window.select("article_id", "published_date").iter_rows())
-    return assign(new_ids, pairs, profiles, known, run_id, days)
+    keyed = keys(window, statistics, entities) if keyed is None else keyed
+
+    def keys_of(ids: pl.Series) -> pl.DataFrame:
+        return keyed.filter(pl.col("article_id").is_in(ids.cast(keyed.schema["article_id"])))
+
+    def facts_of(ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+        wanted = pl.col("article_id").is_in(ids)
+        return statistics.filter(wanted), entities.filter(wanted)
+
+    return link(
+        new_ids,
+        window.select("article_id", "published_date"),
+        keyed.filter(pl.col("is_block")).select("article_id", "key"),
+        keys_of,
+        facts_of,
+        dict(links.select("article_id", "incident_id").iter_rows()),
+        events_of(window.filter(pl.col("article_id").is_in(new_ids))),
+        run_id,
+    )
+
+
+def link(
+    new_ids: list[str],
+    dated: pl.DataFrame,
+    blocks: pl.DataFrame,
+    keys_of: Callable[[pl.Series], pl.DataFrame],
+    facts_of: Callable[[pl.Series], tuple[pl.DataFrame, pl.DataFrame]],
+    known: dict[str, str],
+    events: dict[str, date | None],
+    run_id: str,
+) -> pl.DataFrame:
+    """The incident links of the new articles, LINK_SLICE at a time, oldest first: each
+    slice's candidate pairs, keys, statistics and entities are held for that slice alone,
+    and the incidents of the slices before carry over (`Assigner`). A slice gives the links
+    the whole would: each article is assigned after every older one.
+
+    `dated`: the article_id and published_date of every article within reach of the new
+    ones; `blocks`: their blocking keys (article_id, key); `keys_of`: all the keys of some
+    articles; `facts_of`: their statistics and entities (`keys`); `known`: article_id ->
+    incident_id of the articles linked before; `events`: the event date of each new article
+    (`events_of`)."""
+    pairing = Blocks(blocks, dated)
+    days = dict(dated.select("article_id", "published_date").iter_rows())
+    assigner = Assigner(known, days)
+    ordered = sorted(new_ids, key=lambda a: _age(days[a], a))
+    found = []
+    for start in range(0, len(ordered), LINK_SLICE):
+        part = ordered[start : start + LINK_SLICE]
+        paired = pairing.pairs(part)
+        # a profile for each new article and each candidate of one; the other articles only
+        # lend their incidents their dates
+        compared = pl.concat([pl.Series(part, dtype=pl.String), paired.get_column("b")]).unique()
+        keyed = keys_of(compared)
+        profiles = profiles_of(
+            dated.filter(pl.col("article_id").is_in(compared.implode())),
+            *facts_of(compared), keyed, events=events,
+        )  # fmt: skip
+        found.append(assigner.assign(part, similarities(paired, keyed), profiles, run_id))
+    return pl.concat(found) if found else pl.DataFrame(schema=_links_schema())
 
 
 def within_reach(articles: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:

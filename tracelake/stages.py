@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -504,10 +505,10 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
     for the first time are kept (incident_keys, committed as they are made, before the
     links): a later run reads them, and needs the texts of its new articles only.
 
-    Memory follows the new articles, not the lake: the texts, statistics and entities are
-    read a slice at a time for the keys, the candidate pairs come of the blocking keys of
-    the articles in reach alone, and only the articles in a pair have their other keys,
-    statistics and entities read."""
+    Memory follows a slice of the new articles, not the lake: the texts, statistics and
+    entities are read a slice at a time for the keys; then only the blocking keys of the
+    articles in reach are held (by number), and each slice of new articles (LINK_SLICE, oldest
+    first) has the keys, statistics and entities of its candidates read for it alone."""
     links = incident_links(settings).select("article_id", "incident_id").collect()
     in_scope = staged(settings, "articles").filter(
         pl.col("is_relevant") & pl.col("duplicate_of").is_null()
@@ -549,30 +550,24 @@ def match_incidents(settings: Settings, run_id: str) -> MatchSummary:
             lakeio.write(settings.lake, "incident_keys", made.select(incidents.INCIDENT_KEYS.names),
                          incidents.INCIDENT_KEYS, links_version(settings))  # fmt: skip
         events |= incidents.events_of(texts.filter(pl.col("article_id").is_in(new_set)))
-    # The pairs from the blocking keys of every article in reach (held by number)...
+    # The blocking keys of every article in reach, held by number (a first run's are a
+    # million rows); the rest of each slice's needs are read for it alone.
     blocks = incidents.compact(
         incident_keys(settings)
         .filter(pl.col("is_block") & pl.col("article_id").is_in(ids))
         .select("article_id", "key")
     ).collect(engine="streaming")
-    paired = incidents.blocked_pairs(blocks, reach, new_ids)
-    del blocks
-    # ...then the similarity of each from all the keys of the articles in a pair.
-    compared = pl.concat([pl.Series(new_ids, dtype=pl.String), paired.get_column("b")]).unique()
-    keyed = incidents.compact(
-        incident_keys(settings)
-        .filter(pl.col("article_id").is_in(compared.implode()))
-        .select(incidents.INCIDENT_KEYS.names)
-    ).collect(engine="streaming")
-    pairs = incidents.similarities(paired, keyed)
-    profiles = incidents.profiles_of(
-        reach.filter(pl.col("article_id").is_in(compared.implode())),
-        *_facts(settings, compared), keyed, events=events,
-    )  # fmt: skip
-    del keyed
-    days = dict(reach.iter_rows())
+
+    def keys_of(some: pl.Series) -> pl.DataFrame:
+        return incidents.compact(
+            incident_keys(settings)
+            .filter(pl.col("article_id").is_in(some.implode()))
+            .select(incidents.INCIDENT_KEYS.names)
+        ).collect(engine="streaming")
+
     known = dict(links.iter_rows())
-    new = incidents.assign(new_ids, pairs, profiles, known, run_id, days)
+    new = incidents.link(new_ids, reach, blocks, keys_of, partial(_facts, settings), known,
+                         events, run_id)  # fmt: skip
     lakeio.write(settings.lake, "incident_links", new, incidents.INCIDENT_LINKS,
                  links_version(settings))  # fmt: skip
     every = pl.concat([links.select("incident_id"), new.select("incident_id")])
