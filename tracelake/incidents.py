@@ -351,13 +351,14 @@ class Blocks:
             .collect()
         )
         self._names = numbered.with_columns(pl.col("article_id").cast(pl.String))
-        common = coded.group_by("code").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
-        self._coded = coded.join(common, on="code", how="anti").join(
+        coded = coded.join(
             dated.with_columns(pl.col("article_id").cast(pl.String))
             .join(self._names, on="article_id")
             .select("article", "published_date"),
             on="article",
-        )
+        )  # (an article not in `dated` is out of reach)
+        common = coded.group_by("code").agg(pl.len()).filter(pl.col("len") > MAX_BLOCK)
+        self._coded = coded.join(common, on="code", how="anti")
 
     def pairs(self, new_ids: list[str]) -> pl.DataFrame:
         """The candidate pairs (a, b): a new article and any other that share MIN_BLOCK_KEYS
@@ -691,10 +692,11 @@ def match(
     keyed = keys(window, statistics, entities) if keyed is None else keyed
 
     def keys_of(ids: pl.Series) -> pl.DataFrame:
-        return keyed.filter(pl.col("article_id").is_in(ids.cast(keyed.schema["article_id"])))
+        like = ids.cast(keyed.schema["article_id"]).implode()
+        return keyed.filter(pl.col("article_id").is_in(like))
 
     def facts_of(ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
-        wanted = pl.col("article_id").is_in(ids)
+        wanted = pl.col("article_id").is_in(ids.implode())
         return statistics.filter(wanted), entities.filter(wanted)
 
     return link(
