@@ -264,14 +264,21 @@ def test_frames_must_cover_the_layer_tables() -> None:
 # --- Parquet and the warehouse --------------------------------------------------------------
 
 
-def test_parquet_layer_in_chunks_finds_duplicates_across_files(tmp_path: Path) -> None:
+def as_given(folder: Path, kind: str) -> Path | ds.Dataset:
+    """A folder of Parquet files as a layer's table is given: the folder, or (as the lake's
+    Delta tables are) an Arrow dataset of its files."""
+    return folder if kind == "folder" else ds.dataset(folder, format="parquet")
+
+
+@pytest.mark.parametrize("kind", ["folder", "dataset"])
+def test_parquet_layer_in_chunks_finds_duplicates_across_files(tmp_path: Path, kind: str) -> None:
     frame = statistics(9)
     frame.loc[8, "statistic_id"] = frame.loc[0, "statistic_id"]
     table = pa.Table.from_pandas(frame, preserve_index=False)
     pq.write_table(table.slice(0, 4), tmp_path / "part-1.parquet")
     pq.write_table(table.slice(4), tmp_path / "part-2.parquet")
     result = validate_parquet_layer(
-        "staged_statistics", {"statistics": tmp_path}, EXPECTATIONS, chunk_rows=2
+        "staged_statistics", {"statistics": as_given(tmp_path, kind)}, EXPECTATIONS, chunk_rows=2
     )
     failure = only(result)
     assert (failure.column, failure.unexpected_count, failure.element_count) == (
@@ -282,15 +289,17 @@ def test_parquet_layer_in_chunks_finds_duplicates_across_files(tmp_path: Path) -
     assert result.rows == {"statistics": 9}
 
 
-def test_parquet_layer_cut_by_bytes_still_finds_duplicates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["folder", "dataset"])
+def test_parquet_layer_cut_by_bytes_still_finds_duplicates(tmp_path: Path, kind: str) -> None:
     rows = 2 * validate.READ_BATCH_ROWS + 5  # read in three batches
     frame = statistics(rows)
     frame.loc[rows - 1, "statistic_id"] = frame.loc[0, "statistic_id"]
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "p.parquet")
     # fewer rows than a chunk may hold, more bytes: cut by the key, never by reading order
     result = validate_parquet_layer(
-        "staged_statistics", {"statistics": tmp_path}, EXPECTATIONS, chunk_bytes=100_000
-    )
+        "staged_statistics", {"statistics": as_given(tmp_path, kind)}, EXPECTATIONS,
+        chunk_bytes=100_000,
+    )  # fmt: skip
     failure = only(result)
     assert (failure.column, failure.unexpected_count) == ("statistic_id", 2)
     assert result.rows == {"statistics": rows}

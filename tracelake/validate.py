@@ -754,6 +754,7 @@ class _DuckSource:
     chunk_rows: int
     chunk_bytes: int
     missing_ok: bool = False  # no Parquet file yet is an empty table, a missing mart is not
+    dataset: ds.Dataset | None = None  # the Arrow dataset the relation reads, if it is one
 
     @classmethod
     def parquet(
@@ -771,7 +772,7 @@ class _DuckSource:
         cls, con: duckdb.DuckDBPyConnection, dataset: ds.Dataset, chunk_rows: int, chunk_bytes: int
     ) -> _DuckSource:
         relation = con.from_arrow(dataset)
-        return cls(con, relation, tuple(relation.columns), chunk_rows, chunk_bytes)
+        return cls(con, relation, tuple(relation.columns), chunk_rows, chunk_bytes, dataset=dataset)
 
     @classmethod
     def table(
@@ -811,8 +812,21 @@ class _DuckSource:
             FunctionExpression("sum", FunctionExpression("strlen", ColumnExpression(c)))
             for c in text
         ]
-        [row] = self.relation.aggregate(sizes).fetchall()
+        [row] = self._reading(text).aggregate(sizes).fetchall()
         return int(sum(size or 0 for size in row))  # a sum over no rows is null
+
+    def _reading(self, columns: list[str]) -> duckdb.DuckDBPyRelation:
+        """A relation of these columns for one pass. An Arrow dataset's is read by a scanner
+        of its own that reads one file and one batch ahead: DuckDB's scan of the dataset
+        reads some, each many batches, ahead of a slower reader (GX), which held 400 MiB and
+        more of a text column (the scanner is spent after one pass)."""
+        assert self.relation is not None
+        if self.dataset is None:
+            return self.relation.select(*(ColumnExpression(c) for c in columns))
+        scanner = ds.Scanner.from_dataset(
+            self.dataset, columns=columns, batch_readahead=1, fragment_readahead=1
+        )
+        return self.con.from_arrow(scanner)
 
     def chunks(self, columns: list[str], key: list[str]) -> Iterator[pd.DataFrame]:
         """Chunks of the columns that exist (GX reports the missing); split by a key's hash.
@@ -827,7 +841,6 @@ class _DuckSource:
         if not present:
             yield pd.DataFrame(index=pd.RangeIndex(self.rows))
             return
-        selected = self.relation.select(*(ColumnExpression(c) for c in present))
         parts = math.ceil(self.rows / self.chunk_rows)
         if key and all(c in self.available for c in key):
             # A key's rows stay in one chunk (a copy must meet its first): the chunks are
@@ -835,16 +848,16 @@ class _DuckSource:
             parts = max(parts, math.ceil(self._text_bytes(present) / self.chunk_bytes))
         if key and parts > 1 and all(c in self.available for c in key):
             digest = FunctionExpression("hash", *(ColumnExpression(c) for c in key))
-            keyed = self.relation.select(*(ColumnExpression(c) for c in present), digest)
+            read = [*present, *(c for c in key if c not in present)]
             for part in range(parts):
-                chosen = keyed.filter(
+                chosen = self._reading(read).filter(
                     digest % ConstantExpression(parts) == ConstantExpression(part)
                 )
                 yield _to_pandas(
                     chosen.select(*(ColumnExpression(c) for c in present)).to_arrow_table()
                 )
             return
-        reader = selected.to_arrow_reader(min(READ_BATCH_ROWS, self.chunk_rows))
+        reader = self._reading(present).to_arrow_reader(min(READ_BATCH_ROWS, self.chunk_rows))
         yielded = False
         for table in _rebatch(reader, self.chunk_rows, self.chunk_bytes):
             yielded = True
