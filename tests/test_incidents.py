@@ -209,6 +209,12 @@ def test_keys_kept_from_before_give_the_links_without_the_old_texts() -> None:
     assert kept.equals(made_here)
 
 
+def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
+    """The pairs of the new articles, with their similarity, as matching finds them."""
+    blocks = incidents.Blocks(keyed.filter(pl.col("is_block")).select("article_id", "key"), dated)
+    return incidents.similarities(blocks.pairs(new_ids), keyed)
+
+
 def test_candidates_are_never_all_pairs() -> None:
     articles, statistics, entities = lake(CALAIS_EN, CALAIS_FR, LISBON, SENTINEL)
     keyed = incidents.keys(articles, statistics, entities)
@@ -218,8 +224,8 @@ def test_candidates_are_never_all_pairs() -> None:
         .otherwise("published_date")
     )
     ids = far.get_column("article_id").to_list()
-    near = incidents.candidate_pairs(keyed, articles.select("article_id", "published_date"), ids)
-    apart = incidents.candidate_pairs(keyed, far.select("article_id", "published_date"), ids)
+    near = candidate_pairs(keyed, articles.select("article_id", "published_date"), ids)
+    apart = candidate_pairs(keyed, far.select("article_id", "published_date"), ids)
     assert len(near) < len(ids) * (len(ids) - 1)  # blocking leaves unrelated pairs out
     assert len(apart) < len(near)  # a report months away is no candidate
 
@@ -230,11 +236,11 @@ def test_new_articles_paired_a_slice_at_a_time_give_the_pairs_of_one_slice(
     articles, statistics, entities = lake(CALAIS_EN, CALAIS_FR, LISBON, SENTINEL, OSTEND)
     keyed = incidents.keys(articles, statistics, entities)
     dated, ids = articles.select("article_id", "published_date"), articles["article_id"].to_list()
-    whole = incidents.candidate_pairs(keyed, dated, ids).sort("a", "b")
+    whole = candidate_pairs(keyed, dated, ids).sort("a", "b")
     monkeypatch.setattr(incidents, "PAIR_SLICE", 2)
-    sliced = incidents.candidate_pairs(keyed, dated, ids).sort("a", "b")
+    sliced = candidate_pairs(keyed, dated, ids).sort("a", "b")
     assert len(whole) > 0 and sliced.equals(whole)
-    assert incidents.candidate_pairs(keyed, dated, []).is_empty()
+    assert candidate_pairs(keyed, dated, []).is_empty()
 
 
 def test_new_articles_linked_a_slice_at_a_time_give_the_links_of_one_slice(

@@ -68,7 +68,7 @@ MIN_ROUNDED_FIGURE = 1000
 ROUNDED_SHARE = 0.6
 # A blocking key shared by more articles than this is too common to block on.
 MAX_BLOCK = 100
-PAIR_SLICE = 500  # new articles paired at a time (blocked_pairs): bounds the join's rows
+PAIR_SLICE = 500  # new articles paired at a time (Blocks.pairs): bounds the join's rows
 SIMILARITY_SLICE = 20_000  # pairs whose similarity is found at a time (similarities)
 # New articles linked at a time (link): what a slice needs is held for it alone, so a first
 # run's matching holds a slice's pairs, keys and profiles, not the lake's.
@@ -321,14 +321,6 @@ def main_operations(entities: pl.DataFrame) -> dict[str, tuple[frozenset[str], s
         .agg(names=pl.col("entity_id"), main=pl.col("entity_id").first())
     )
     return {a: (frozenset(names), main) for a, names, main in named.iter_rows()}
-
-
-def candidate_pairs(keyed: pl.DataFrame, dated: pl.DataFrame, new_ids: list[str]) -> pl.DataFrame:
-    """Pairs (a new article, any article) that share blocking keys and whose dates (when
-    both have one) lie within the window; each with its weighted similarity and shared keys.
-    `dated` has article_id and published_date for every article in `keyed`."""
-    blocks = Blocks(keyed.filter(pl.col("is_block")).select("article_id", "key"), dated)
-    return similarities(blocks.pairs(new_ids), keyed)
 
 
 class Blocks:
