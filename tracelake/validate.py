@@ -76,9 +76,12 @@ MAP_EXPECTATIONS = (ColumnMapExpectation, ColumnPairMapExpectation, MulticolumnM
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # A chunk handed to GX as a pandas frame holds at most this many rows and bytes of text
-# (pandas keeps each string as an object, several times its bytes).
-DEFAULT_CHUNK_ROWS = 200_000
-DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024
+# (pandas keeps each string as an object, several times its bytes; GX's metrics make
+# several more copies). Validating the 100k bench lake alone peaked at 925 MiB with
+# 200,000 rows and 64 MiB, 770 with these, 761 and 729 with half as many rows or bytes
+# again, for 1 to 2 s more.
+DEFAULT_CHUNK_ROWS = 100_000
+DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
 READ_BATCH_ROWS = 10_000
 
 # GX fingerprints each pandas batch under this many bytes by hashing all its values, for the
@@ -815,18 +818,34 @@ class _DuckSource:
         [row] = self._reading(text).aggregate(sizes).fetchall()
         return int(sum(size or 0 for size in row))  # a sum over no rows is null
 
+    def _scanner(self, columns: list[str], threads: bool) -> ds.Scanner:
+        """A scanner of the Arrow dataset's columns for one pass (spent after it), one file
+        and one batch ahead. threads: Arrow decodes in its pool, for a reader that keeps up."""
+        assert self.dataset is not None
+        return ds.Scanner.from_dataset(
+            self.dataset, columns=columns, batch_size=READ_BATCH_ROWS, batch_readahead=1,
+            fragment_readahead=1, use_threads=threads,
+        )  # fmt: skip
+
     def _reading(self, columns: list[str]) -> duckdb.DuckDBPyRelation:
-        """A relation of these columns for one pass. An Arrow dataset's is read by a scanner
-        of its own (spent after one pass) that reads one file and one batch ahead: DuckDB's
-        own scan of the dataset reads several files, many batches each, ahead of a slower
-        reader such as GX (on the 1 GB bench lake, 100 MiB more in the documents' pass)."""
+        """A relation of these columns for one pass that DuckDB reads through at its own
+        pace (an aggregate, a chunk made whole): an Arrow dataset's reads a scanner of its
+        own, not DuckDB's scan of the dataset, which reads several files ahead."""
         assert self.relation is not None
         if self.dataset is None:
             return self.relation.select(*(ColumnExpression(c) for c in columns))
-        scanner = ds.Scanner.from_dataset(
-            self.dataset, columns=columns, batch_readahead=1, fragment_readahead=1
-        )
-        return self.con.from_arrow(scanner)
+        return self.con.from_arrow(self._scanner(columns, threads=True))
+
+    def _batches(self, columns: list[str]) -> tuple[pa.Schema, Iterable[pa.RecordBatch]]:
+        """These columns' record batches, as fast as a slow reader (GX) takes them. An Arrow
+        dataset's come from its scanner, one thread, with no DuckDB between: DuckDB's stream
+        of an Arrow scan runs ahead of a slow reader, and on the 100k bench lake held 680 MiB
+        of entities' batches not yet read where the scanner alone holds 60."""
+        if self.dataset is None:
+            reader = self._reading(columns).to_arrow_reader(min(READ_BATCH_ROWS, self.chunk_rows))
+            return reader.schema, reader
+        scanner = self._scanner(columns, threads=False)
+        return scanner.projected_schema, scanner.to_batches()
 
     def chunks(self, columns: list[str], key: list[str]) -> Iterator[pd.DataFrame]:
         """Chunks of the columns that exist (GX reports the missing); split by a key's hash.
@@ -857,13 +876,13 @@ class _DuckSource:
                     chosen.select(*(ColumnExpression(c) for c in present)).to_arrow_table()
                 )
             return
-        reader = self._reading(present).to_arrow_reader(min(READ_BATCH_ROWS, self.chunk_rows))
+        schema, batches = self._batches(present)
         yielded = False
-        for table in _rebatch(reader, self.chunk_rows, self.chunk_bytes):
+        for table in _rebatch(batches, self.chunk_rows, self.chunk_bytes):
             yielded = True
             yield _to_pandas(table)
         if not yielded:
-            yield _to_pandas(reader.schema.empty_table())
+            yield _to_pandas(schema.empty_table())
 
 
 def _rebatch(
