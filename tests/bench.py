@@ -77,11 +77,13 @@ class RunMeasure:
 
 
 def templates() -> list[Template]:
-    """Every text document of the template folders, as text with its file suffix."""
+    """Every text document of the template folders, as text with its file suffix. A missing
+    folder is an error: a corpus made without it would not be comparable with other benches."""
+    missing = [str(folder) for folder in TEMPLATE_DIRS if not folder.is_dir()]
+    if missing:
+        raise SystemExit("bench: the corpus templates need " + ", ".join(missing))
     found = []
     for folder in TEMPLATE_DIRS:
-        if not folder.is_dir():
-            continue
         for path in sorted(folder.iterdir()):
             if not path.is_file() or path.name.startswith("."):
                 continue
