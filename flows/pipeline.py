@@ -24,7 +24,7 @@ from prefect.exceptions import TerminationSignal
 from prefect.states import State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from tracelake import lakeio, publish, stages, transform, workers
+from tracelake import lakeio, publish, stages, transform, validator, workers
 from tracelake.config import Settings
 from tracelake.crashpoints import pause_here
 from tracelake.incidents import matcher_version
@@ -80,16 +80,10 @@ def match_incidents_task(settings: Settings, run_id: str) -> stages.MatchSummary
 
 
 @task(name="validate-lake", cache_policy=NO_CACHE)
-def validate_lake_task(settings: Settings, versions: dict[str, int | None]) -> dict[str, dict]:
-    # Great Expectations takes seconds to import: the tasks that validate import it, the
-    # first of them beside dbt's build, so that a run's start does not wait for it.
-    from tracelake import validate
-
-    # The rows of the published build's lake that its validation found nothing wrong in are
-    # not checked row by row again: only the rows added since.
-    checked = stages.lake_checked_before(settings, validate.lake_checks_digest(settings))
-    results = validate.validate_lake(settings, versions, checked)
-    return {layer: result.to_dict() for layer, result in results.items()}
+def validate_lake_task(settings: Settings, versions: dict[str, int | None]) -> validator.LakeChecks:
+    # Great Expectations takes seconds to import: the process that validates imports it
+    # beside dbt's build (or match's end), so that a run's start does not wait for it.
+    return validator.run(validator.check_lake, settings, versions)
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
@@ -122,9 +116,7 @@ def dbt_docs_task(
 
 @task(name="validate-marts", cache_policy=NO_CACHE)
 def validate_marts_task(settings: Settings, warehouse: Path) -> dict:
-    from tracelake import validate
-
-    return validate.validate_warehouse(warehouse, settings.expectations_dir).to_dict()
+    return validator.run(validator.check_marts, settings, warehouse)
 
 
 @task(name="publish", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -204,8 +196,10 @@ def pipeline(
             logger.error("run %s failed: %s", run_id, error)
             raise
         finally:
-            workers.shutdown(kill=True)  # stopped or failed on the way: none outlives its run
-            _tell_operator(settings, report)
+            if report.status != "succeeded":
+                workers.shutdown(kill=True)  # stopped or failed on the way: none outlives it
+            _tell_operator(settings, report)  # the validation page where validation ran
+            workers.shutdown(kill=True)
     logger.info("run %s succeeded\n%s", run_id, report.summary())
     return to_dict(report)
 
@@ -230,9 +224,8 @@ def _tell_operator(settings: Settings, report: RunReport) -> None:
             description=f"tracelake run {report.run_id}: {report.status}",
         )
         if report.validation:
-            from tracelake import validate
-
-            validate.write_validation_site(
+            validator.run(
+                validator.write_site,
                 report.validation,
                 settings.expectations_dir,
                 settings.site_dir / "gx",
@@ -327,7 +320,9 @@ def _run(
     paths = scan.to_land()  # the files whose bytes are documents landed before are present
     report.documents_present += len(scan.paths) - len(paths)
     if expected := runner.processes(settings, len(paths)):
-        workers.pool(expected, warm=True)  # they start and load what segmenting needs as land runs
+        workers.pool(
+            expected, workers.warm_segmenting
+        )  # they start and load what segmenting needs as land runs
     progress.stage("land", len(paths), unit="files")
     batches = stages.chunks(paths, settings.batch_size)
     try:
@@ -453,15 +448,20 @@ def _build(
     # on a copy of the published warehouse when the lake only gained rows since its build
     since = stages.added_since(settings, versions) if incremental else {}
     publish.start_build(build, settings.warehouse_path if since else None)
+    validator.start(settings, versions)  # from this thread, when the lake is large
     # The lake is validated here while dbt, in its own process, builds from the same
     # versions: a critical failure still stops the run before the build is validated or
     # published, and the validation no longer adds its time to the build's.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="validate-lake") as side:
-        lake_checked = side.submit(
+        validating = side.submit(
             contextvars.copy_context().run, _validate_lake, settings, report, versions
         )
-        dbt = dbt_build_task(settings, build, versions, matcher, dbt_started, since)
-        lake_checked.result()  # before anything else writes the report
+        try:
+            dbt = dbt_build_task(settings, build, versions, matcher, dbt_started, since)
+        except BaseException:  # stopped or failed: the validating process, if any, ends now
+            workers.shutdown(kill=True)
+            raise
+        lake_checks = validating.result()  # before anything else writes the report
     _stop_on_critical(report)
     report.validation["dbt"] = {
         "success": dbt.success,
@@ -502,31 +502,27 @@ def _build(
     started = time.perf_counter()
     report.warehouse = str(publish_task(settings, build))
     report.published = True
-    stages.record_published(settings, inputs, run_id, _lake_checked(settings, report), versions)
+    stages.record_published(settings, inputs, run_id, lake_checks, versions)
     # after the rename: the copies never run ahead of the warehouse
     in_lake = export_marts_task(settings)
     _stage(report, "publish", started, marts_in_lake=settings.lake.mart_uri("*"),
            mart_versions=in_lake)  # fmt: skip
 
 
-def _lake_checked(settings: Settings, report: RunReport) -> tuple[str, dict[str, int]]:
-    """What this run's validation of the lake depended on, and the lake tables in which it
-    found nothing wrong (for the next run's validation)."""
-    from tracelake import validate
-
-    clean = validate.clean_lake_tables(report.validation, report.lake_versions or {})
-    return validate.lake_checks_digest(settings), clean
-
-
-def _validate_lake(settings: Settings, report: RunReport, versions: dict[str, int | None]) -> None:
+def _validate_lake(
+    settings: Settings, report: RunReport, versions: dict[str, int | None]
+) -> tuple[str, dict[str, int]]:
     """Validate the lake at versions, into the report (its only writer until this returns).
-    A critical failure ends the dbt build under way: the run will stop without it."""
+    A critical failure ends the dbt build under way: the run will stop without it. Returns
+    what the validation depended on, and the lake tables in which it found nothing wrong
+    (for the next run's validation)."""
     started = time.perf_counter()
-    results = validate_lake_task(settings, versions)
-    report.validation |= results
+    checks = validate_lake_task(settings, versions)
+    report.validation |= checks.results
     _stage(report, "validate_lake", started)
-    if not all(outcome["success"] for outcome in results.values()):
+    if not all(outcome["success"] for outcome in checks.results.values()):
         transform.stop_dbt()
+    return checks.digest, checks.clean
 
 
 def _stop_on_critical(report: RunReport) -> None:

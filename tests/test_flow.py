@@ -205,9 +205,15 @@ def test_a_new_report_joins_its_incident_and_renames_none(
         before = {a: (f, i) for a, f, i in con.execute(query).fetchall()}
         incidents_before = con.execute("select count(*) from marts.fct_incidents").fetchone()[0]
     (source / "veracruz_es.txt").write_text(VERACRUZ_ES, encoding="utf-8")
-    with processes.environment({"TRACELAKE_DOCS": "on"}):  # the seeds build made the site
+    # the seeds build made the site; this run validates in a process of its own
+    with processes.environment({"TRACELAKE_DOCS": "on", "TRACELAKE_VALIDATE_APART": "0"}):
         again = pipeline(str(source), str(copy))
     assert again["stages"]["match_incidents"]["articles"] == 1
+    assert "workers_peak_rss_mib" not in again["stages"]["match_incidents"]
+    for stage in ("validate_lake", "validate_marts"):
+        assert again["stages"][stage]["workers_peak_rss_mib"] > 0, stage  # validated apart
+    page = (copy / "site" / "gx" / "index.html").read_text(encoding="utf-8")
+    assert f"tracelake run {again['run_id']}: validation (succeeded)" in page
     # a lake table the first run's validation found nothing wrong in: its new rows alone
     # are checked row by row
     clean = [layer for layer in LAKE_LAYERS if not report["validation"][layer]["failures"]]

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from flows import pipeline
-from tracelake import extract, incidents, lakeio, stages
+from tracelake import extract, incidents, lakeio, stages, validator, workers
 from tracelake.config import Settings
 
 SEEDS = ["single_article.txt", "article_fr.txt", "press_rollup.txt", "crawler_export.jsonl"]
@@ -443,3 +443,38 @@ def test_a_scan_handed_over_is_taken_once_then_made_anew(settings: Settings) -> 
     stages.hand_over(settings, again)
     stages.forget_handed()
     assert stages.take_scan(settings) is not again
+
+
+def test_a_large_lake_is_validated_in_a_process_of_its_own(settings: Settings) -> None:
+    one_pass(settings, "run-1")
+    versions = lake_versions(settings)
+    assert validator.lake_documents(settings, versions) == len(SEEDS)
+    assert validator.lake_documents(settings, {**versions, "raw_documents": 0}) <= len(SEEDS)
+    small = replace(settings, validate_apart=len(SEEDS) + 1)
+    assert not validator.start(small, versions)
+    assert not workers.running(validator.APART)
+    here = validator.run(validator.check_lake, settings, versions)
+    try:
+        assert validator.start(replace(settings, validate_apart=len(SEEDS)), versions)
+        assert workers.running(validator.APART)
+        [pid] = workers.pids()
+        assert pid != os.getpid()
+        apart = validator.run(validator.check_lake, settings, versions)
+    finally:
+        workers.shutdown(kill=True)
+    # the same outcome, counts and what the next run may rely on; only the timings differ
+    for checks in (here, apart):
+        for outcome in checks.results.values():
+            outcome.pop("seconds", None)
+    assert apart == here
+    assert "articles" in here.clean
+
+
+def test_validate_apart_is_a_count_of_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env().validate_apart == Settings().validate_apart
+    monkeypatch.setenv("TRACELAKE_VALIDATE_APART", "0")
+    assert Settings.from_env().validate_apart == 0
+    for wrong in ("-1", "many", ""):
+        monkeypatch.setenv("TRACELAKE_VALIDATE_APART", wrong)
+        with pytest.raises(ValueError, match="TRACELAKE_VALIDATE_APART must be a whole number"):
+            Settings.from_env()

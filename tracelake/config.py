@@ -72,6 +72,12 @@ def _positive_int(name: str, value: str) -> int:
     return number
 
 
+def _count(name: str, value: str) -> int:
+    if not value.strip().isdigit():
+        raise ValueError(f"{name} must be a whole number, 0 or above, not {value!r}")
+    return int(value)
+
+
 def _switch(name: str, value: str) -> bool:
     word = value.strip().lower()
     if word not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
@@ -104,6 +110,12 @@ class Settings:
     expectations_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "expectations")
     # Whether a run whose dbt project changed generates the docs site again (4 to 5 s of dbt).
     docs: bool = True
+    # From how many documents in the lake a run validates in a process of its own, which gives
+    # its memory back as it ends: the flow's process kept what match and the lake's validation
+    # had held (1,346 MiB in validating the marts at 100,000 documents). Below it, starting
+    # that process and importing Great Expectations there (3 s of CPU) cost more than they
+    # save. 0: always.
+    validate_apart: int = 20_000
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -126,6 +138,10 @@ class Settings:
             values["expectations_dir"] = Path(env["TRACELAKE_EXPECTATIONS_DIR"])
         if "TRACELAKE_DOCS" in env:
             values["docs"] = _switch("TRACELAKE_DOCS", env["TRACELAKE_DOCS"])
+        if "TRACELAKE_VALIDATE_APART" in env:
+            values["validate_apart"] = _count(
+                "TRACELAKE_VALIDATE_APART", env["TRACELAKE_VALIDATE_APART"]
+            )
         if "TRACELAKE_DBT_PROJECT_DIR" in env:
             values["dbt_project_dir"] = Path(env["TRACELAKE_DBT_PROJECT_DIR"])
         values.update({k: v for k, v in overrides.items() if v is not None})

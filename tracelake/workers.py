@@ -41,7 +41,7 @@ def _start(started: multiprocessing.queues.Queue) -> None:
     started.put(os.getpid())
 
 
-def _warm() -> None:
+def warm_segmenting() -> None:
     """Load what a partition needs (the stages' modules, then the language models, about 3 s
     together) before the first partition arrives."""
     from tracelake import segment, stages  # noqa: F401 - imported for their loading
@@ -53,13 +53,13 @@ _pools: dict[int, ProcessPoolExecutor] = {}
 _pids: list[int] = []  # of the workers now started
 
 
-def pool(workers: int, warm: bool = False) -> ProcessPoolExecutor:
+def pool(workers: int, preload: Callable[[], object] | None = None) -> ProcessPoolExecutor:
     """`workers` processes, started at the first call and kept for the rest of the run. Call
     it first from a thread that lives as long (the flow's): the workers die with that thread.
     spawn: each starts from a clean interpreter, not a copy of this one, whose Polars and
     Prefect threads may hold locks at the moment of a fork, and reads its thread limits as
-    it starts. warm: each then loads what segmenting needs, while this thread goes on (a run
-    that expects many documents starts them so before land)."""
+    it starts. preload: each then runs it, while this thread goes on (a run that expects
+    many documents starts them so with warm_segmenting before land)."""
     if workers in _pools:
         return _pools[workers]
     shutdown()  # one pool at a time: another size replaces it
@@ -72,10 +72,15 @@ def pool(workers: int, warm: bool = False) -> ProcessPoolExecutor:
     # while the limits are set.
     with environment(thread_limits(workers)):
         for _ in range(workers):
-            executor.submit(_warm if warm else os.getpid)
+            executor.submit(preload or os.getpid)
         _pids[:] = sorted(started.get(timeout=START_SECONDS) for _ in range(workers))
     _pools[workers] = executor
     return executor
+
+
+def running(workers: int) -> bool:
+    """Whether a pool of `workers` processes is started (and not broken or shut down)."""
+    return workers in _pools
 
 
 def submit(workers: int, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
