@@ -320,9 +320,8 @@ def _run(
     paths = scan.to_land()  # the files whose bytes are documents landed before are present
     report.documents_present += len(scan.paths) - len(paths)
     if expected := runner.processes(settings, len(paths)):
-        workers.pool(
-            expected, workers.warm_segmenting
-        )  # they start and load what segmenting needs as land runs
+        # they start and load what segmenting needs as land runs
+        workers.pool(expected, workers.warm_segmenting)
     progress.stage("land", len(paths), unit="files")
     batches = stages.chunks(paths, settings.batch_size)
     try:
