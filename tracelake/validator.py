@@ -24,7 +24,9 @@ from tracelake.config import Settings
 P = ParamSpec("P")
 R = TypeVar("R")
 
-APART = 1  # processes in the validating pool
+# Processes in the validating pool. Segmenting and landing only start pools of two or more
+# (Runner.processes, land._side_by_side), so a pool of one is this one.
+APART = 1
 
 
 @dataclass(frozen=True)
